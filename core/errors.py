@@ -1,0 +1,115 @@
+"""The one error tree of qadesk.
+
+Every error the desk raises on purpose derives from :class:`QadeskError`. Each carries a
+stable ``code`` (used to look up the Chinese user text in ``prompts/``, and shown to admins)
+and an English ``detail`` for logs and admin output. User-facing text is never built here:
+channels translate an error to Chinese at the edge with ``prompts.messages.error_text``.
+
+    QadeskError
+    ├── ConfigurationError          settings are missing or unsafe; the desk refuses to start
+    ├── IngestError                 a file could not become a document (names the file)
+    │   ├── UnsupportedFormat       unknown file type
+    │   ├── FileTooLarge            over the configured size limit
+    │   ├── UnreadableFile          corrupt, binary, encrypted, zip bomb, undecodable
+    │   └── EmptyDocument           nothing left after cleaning (e.g. scanned PDF)
+    ├── KnowledgeError              the library or its indexes
+    │   ├── ModelMismatch           the index was built with another embedding model
+    │   └── DocumentNotFound
+    ├── EscalationError             tickets, experts, the outbox
+    │   ├── TicketNotFound
+    │   ├── NotPermitted            the caller lacks the role (expert/admin) or is not the asker
+    │   ├── AlreadyClaimed          someone else holds the ticket (``holder`` says who)
+    │   └── InvalidTransition       e.g. answering a closed ticket
+    ├── DeliveryError               a notifier could not deliver; retry later
+    │   └── PermanentDeliveryError  never retry (user blocked the bot, window closed for good)
+    └── InvalidQuestion             empty, too long or not text
+"""
+
+from __future__ import annotations
+
+
+class QadeskError(Exception):
+    """Base of every error qadesk raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, detail: str = "", **context: object) -> None:
+        self.detail = detail or self.__class__.__name__
+        self.context = context
+        super().__init__(self.detail)
+
+
+class ConfigurationError(QadeskError):
+    code = "configuration"
+
+
+class IngestError(QadeskError):
+    code = "ingest"
+
+    def __init__(self, file: str, detail: str, **context: object) -> None:
+        self.file = file
+        super().__init__(f"{file}: {detail}", **context)
+
+
+class UnsupportedFormat(IngestError):
+    code = "unsupported_format"
+
+
+class FileTooLarge(IngestError):
+    code = "file_too_large"
+
+
+class UnreadableFile(IngestError):
+    code = "unreadable_file"
+
+
+class EmptyDocument(IngestError):
+    code = "empty_document"
+
+
+class KnowledgeError(QadeskError):
+    code = "knowledge"
+
+
+class ModelMismatch(KnowledgeError):
+    code = "model_mismatch"
+
+
+class DocumentNotFound(KnowledgeError):
+    code = "document_not_found"
+
+
+class EscalationError(QadeskError):
+    code = "escalation"
+
+
+class TicketNotFound(EscalationError):
+    code = "ticket_not_found"
+
+
+class NotPermitted(EscalationError):
+    code = "not_permitted"
+
+
+class AlreadyClaimed(EscalationError):
+    code = "already_claimed"
+
+    def __init__(self, detail: str = "", holder: str | None = None, **context: object) -> None:
+        self.holder = holder
+        super().__init__(detail, **context)
+
+
+class InvalidTransition(EscalationError):
+    code = "invalid_transition"
+
+
+class DeliveryError(QadeskError):
+    code = "delivery"
+
+
+class PermanentDeliveryError(DeliveryError):
+    code = "delivery_permanent"
+
+
+class InvalidQuestion(QadeskError):
+    code = "invalid_question"

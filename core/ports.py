@@ -1,0 +1,56 @@
+"""Small ports for every outside service. One or two methods each; adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from core.documents import Chunk, SourceDocument
+from core.tickets import Notification
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns text into unit-length vectors. Query and passage prompts are the model's business."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class DocumentStore(Protocol):
+    """Where ingestion writes documents and their chunks.
+
+    ``put`` is atomic: afterwards the store holds ``document`` with exactly ``chunks``, and no
+    other document with the same ``file_name`` (an older version is replaced in one step).
+    """
+
+    def get(self, doc_id: str) -> SourceDocument | None: ...
+
+    def find_by_file(self, file_name: str) -> SourceDocument | None: ...
+
+    def put(self, document: SourceDocument, chunks: Sequence[Chunk]) -> None: ...
+
+    def remove(self, doc_id: str) -> SourceDocument | None: ...
+
+    def documents(self) -> list[SourceDocument]: ...
+
+    def chunks(self, doc_id: str) -> list[Chunk]: ...
+
+
+class ChatModel(Protocol):
+    """An optional LLM: a system prompt and a user prompt in, text out."""
+
+    def complete(self, system: str, user: str) -> str: ...
+
+
+class Notifier(Protocol):
+    """Delivers one notification on one channel.
+
+    Raises ``DeliveryError`` when a retry may succeed, ``PermanentDeliveryError`` when not.
+    """
+
+    async def send(self, notification: Notification) -> None: ...

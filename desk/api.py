@@ -1,0 +1,155 @@
+"""The contract every channel talks to: value types returned by the desk, and the ``DeskApi``.
+
+Channels (``bot/telegram``, ``bot/wechat``, the console) call these methods and render the
+results; they hold no business rules. ``desk.service.Desk`` implements ``DeskApi``. Methods are
+synchronous (the work is CPU- and database-bound); async channels call them through
+``asyncio.to_thread``. Errors raised are those of ``core.errors``; channels turn them into
+Chinese with ``prompts``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from core.answers import Answer, FaqEntry
+from core.documents import SourceDocument
+from core.people import Domain, Role, UserRef
+from core.tickets import Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The desk's reply to one question.
+
+    ``text`` is the complete Chinese text to show (answer with sources, or the escalation
+    notice). ``interaction_id`` identifies this exchange for feedback (有用 / 没解决 / 转人工).
+    ``ticket`` is set when the question was escalated (a new ticket, or the asker's existing
+    open ticket for the same question).
+    """
+
+    interaction_id: int
+    text: str
+    answer: Answer
+    ticket: Ticket | None = None
+    offer_feedback: bool = True  # show 有用 / 没解决 / 转人工专家
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackResult:
+    text: str  # what to tell the user
+    ticket: Ticket | None = None  # opened when the feedback asked for an expert
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What adding one file did: the document learned, or why it was refused."""
+
+    file_name: str
+    document: SourceDocument | None = None
+    sections: int = 0
+    chunks: int = 0
+    unchanged: bool = False  # the same content was already in the library
+    replaced: SourceDocument | None = None  # the older version it replaced
+    error: str | None = None  # English detail for admins
+    error_code: str | None = None  # core.errors code, for the Chinese user text
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: datetime | None
+    until: datetime | None
+    askers: int
+    questions: int
+    answered_by_desk: int
+    escalated: int
+    answered_by_experts: int
+    claim_p50_s: float | None
+    claim_p90_s: float | None
+    answer_p50_s: float | None
+    answer_p90_s: float | None
+    helpful: int
+    not_helpful: int
+    backlog_by_domain: dict[str, int] = field(default_factory=dict)
+    top_unanswered: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def helpful_ratio(self) -> float | None:
+        total = self.helpful + self.not_helpful
+        return self.helpful / total if total else None
+
+
+class DeskApi(Protocol):
+    # --- askers -------------------------------------------------------------------------
+    def ask(self, user: UserRef, text: str) -> Reply: ...
+
+    def feedback(self, user: UserRef, interaction_id: int, helpful: bool) -> FeedbackResult: ...
+
+    def escalate(self, user: UserRef, interaction_id: int) -> Ticket: ...
+
+    def my_tickets(self, user: UserRef) -> list[Ticket]: ...
+
+    def cancel(self, user: UserRef, ticket_id: int) -> Ticket: ...
+
+    def reopen(self, user: UserRef, ticket_id: int) -> Ticket:
+        """没解决 on an expert answer: the ticket goes back to the queue."""
+        ...
+
+    # --- experts ------------------------------------------------------------------------
+    def role_of(self, user: UserRef) -> Role: ...
+
+    def pending_tickets(self, expert: UserRef, domain: Domain | None = None) -> list[Ticket]: ...
+
+    def ticket(self, user: UserRef, ticket_id: int) -> Ticket: ...
+
+    def claim(self, expert: UserRef, ticket_id: int) -> Ticket: ...
+
+    def release(self, expert: UserRef, ticket_id: int) -> Ticket: ...
+
+    def answer_ticket(
+        self, expert: UserRef, ticket_id: int, text: str, publish: bool = False
+    ) -> Ticket: ...
+
+    def publish(self, expert: UserRef, ticket_id: int) -> FaqEntry: ...
+
+    # --- admins -------------------------------------------------------------------------
+    def add_document(self, admin: UserRef, path: Path, file_name: str | None = None) -> IngestOutcome: ...
+
+    def remove_document(self, admin: UserRef, doc_id: str) -> SourceDocument: ...
+
+    def documents(self) -> list[SourceDocument]: ...
+
+    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats: ...
+
+    # --- channel state that must survive restarts and be shared by workers -------------------
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        """Note that ``user`` just wrote to us (48-hour windows) and whether ``message_key`` is
+        seen for the first time by any worker (True) or is a re-delivery (False)."""
+        ...
+
+    def last_inbound(self, user: UserRef) -> datetime | None: ...
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        """Keep the reply made to a message, so a re-delivery on any worker can return it."""
+        ...
+
+    def saved_reply(self, message_key: str) -> str | None: ...
+
+    def hold(self, user: UserRef, text: str) -> None:
+        """Keep a message for ``user`` to be shown with the reply to their next message."""
+        ...
+
+    def take_held(self, user: UserRef) -> list[str]:
+        """The held messages for ``user``, oldest first, removed from the store."""
+        ...
+
+    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
+        """Remember that a channel message (e.g. a Telegram card ``chat_id:message_id``) shows
+        ``ticket_id``."""
+        ...
+
+    def ticket_for_message(self, channel: str, ref: str) -> int | None: ...
+
+    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]: ...
