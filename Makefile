@@ -1,0 +1,53 @@
+# qadesk — `make run` starts the desk, `make test` runs every check. Both set up what they need.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+EVAL   ?= ../shared/eval/dev.jsonl
+export NO_PROXY := 127.0.0.1,localhost,$(NO_PROXY)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup install run test lint format bench eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## setup: virtualenv, packages, the offline embedding model, the database, the bundled library
+setup: $(STAMP)
+	$(BIN)/qadesk setup
+
+## run: the desk on its embedded default (Chroma + SQLite in ./var), channels from .env
+run: setup
+	$(BIN)/qadesk serve
+
+## lint: ruff, mypy (strict for the packages) and the layer contracts
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## test: lint, then the whole test suite (unit, integration, e2e, PostgreSQL)
+test: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## bench: ingest, answering, channels; numbers go to bench/results/ and the terminal
+bench: setup
+	$(BIN)/python -m bench.run_all
+
+## eval: the evaluation questions (EVAL=path/to/file.jsonl)
+eval: setup
+	$(BIN)/qadesk eval $(EVAL)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

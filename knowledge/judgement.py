@@ -1,0 +1,72 @@
+"""Questions the desk must not answer from a clause, whatever the retrieval finds.
+
+Two kinds, each recognised by cues in the wording (small pure functions, easy to extend):
+
+- **needs an expert's judgement about the asker's own case**: the question describes something
+  that already happened to the asker (a batch that failed, goods already shipped, a customer
+  demanding money, two reports that disagree) *and* asks what to do or who is right. A general
+  question ("进货要不要查生产许可证") is answerable; "我们这批货已经发出去5万包了，怎么办" is not.
+- **outside the desk's remit**: taxes, social insurance, wages, patents and trademarks, listing
+  on a stock market, medical advice, the weather; and requests to recommend a company.
+
+Retrieval confidence catches most other out-of-scope questions; these cues catch the ones that
+share words with the library (a tax question mentions 企业, a CE question mentions 认证).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Something concrete already happened to the asker (an incident, a dispute, a specific lot).
+_INCIDENT = [
+    r"已经", r"已(?:发|卖|出|售|上市)", r"(?:这|那|一|整)批", r"同一批", r"被(?:退|查|罚|投诉|起诉|抽检|召回|扣)",
+    r"退回来", r"(?:没|未)(?:过|通过)", r"不合格了", r"出了?问题", r"出事", r"着火", r"起火", r"爆炸",
+    r"受伤", r"(?:顾客|客户|消费者|对方|买家)(?:说|要求|要|索赔|投诉说)", r"要我们", r"给我们(?:出|开|罚|判)",
+    r"两家.{0,8}(?:不一样|不同|不一致)", r"结果不一样", r"(?:我们|我司|我厂)(?:的)?(?:企标|产品|货|厂)",
+    r"\d+(?:\.\d+)?\s*万?(?:包|件|台|箱|吨|批|瓶|袋|盒)",
+]
+# …and the asker wants a decision about it.
+_DECISION = [
+    r"怎么办", r"咋办", r"怎么处理", r"如何处理", r"怎么弄", r"要不要(?:赔|召回|全部|重新)", r"该不该",
+    r"(?:该|应该)(?:我们|谁|他们|对方)", r"还是", r"到底", r"信哪个", r"听哪个", r"(?:还能|能不能|可以)继续",
+    r"(?:要|需要|得)重新", r"赔不赔", r"要赔", r"算不算", r"合不合法", r"违不违法", r"有没有责任",
+    r"责任(?:在|归)谁",
+]
+# Always a matter for a lawyer or an expert, however it is asked.
+_DISPUTE = [r"索赔", r"起诉", r"打官司", r"仲裁", r"赔(?:我们|他们|对方)?\s*\d+\s*万"]
+
+# Topics outside quality infrastructure: the desk has nothing to cite.
+_OFF_TOPIC = [
+    r"税", r"社保", r"公积金", r"工资", r"薪资", r"薪酬", r"年终奖", r"试用期", r"劳动合同",
+    r"专利", r"商标", r"著作权", r"版权登记", r"新三板", r"科创板", r"创业板", r"IPO",
+    r"(?:公司|企业)上市", r"上市(?:条件|辅导)", r"股票", r"贷款利率",
+    r"天气", r"看病", r"吃什么药", r"医院", r"彩票", r"欧盟", r"\bCE\b", r"美国FDA", r"FCC",
+]
+# Requests the desk declines on principle (naming companies, giving contacts).
+_RECOMMEND = [r"推荐(?:一|几)?(?:家|个|些)", r"哪家(?:好|靠谱|便宜)", r"给个电话", r"联系方式"]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    needs_expert: bool
+    off_topic: bool
+    cues: tuple[str, ...]
+
+
+def _hits(patterns: list[str], text: str) -> list[str]:
+    return [m.group(0) for p in patterns if (m := re.search(p, text))]
+
+
+def judge(question: str) -> Judgement:
+    """Classify a (normalised, Simplified) question by its cues; see the module docstring.
+
+    ``needs_expert`` when an incident cue and a decision cue both occur, or a dispute cue.
+    ``off_topic`` when an off-topic or recommendation cue occurs.
+    """
+    incident = _hits(_INCIDENT, question)
+    decision = _hits(_DECISION, question)
+    dispute = _hits(_DISPUTE, question)
+    off = _hits(_OFF_TOPIC, question) + _hits(_RECOMMEND, question)
+    needs = bool(dispute) or bool(incident and decision)
+    return Judgement(needs, bool(off), tuple(incident + decision + dispute + off))

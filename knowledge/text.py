@@ -1,0 +1,79 @@
+"""Small pure text functions for questions and passages: normalisation, sentences, coverage."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Any
+
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
+
+
+@cache
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC t2s); other text unchanged."""
+    return str(_t2s().convert(text)) if text else text
+
+
+def normalize_question(text: str) -> str:
+    """What the desk searches with: Simplified, no pinyin annotations, NFKC width, one space.
+
+    NFKC turns full-width letters and digits into ASCII (Ｇ Ｂ／Ｔ → GB/T) but would also
+    turn Chinese punctuation into ASCII, which is harmless for search.
+    """
+    text = _PINYIN.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def compact(text: str) -> str:
+    """Simplified, no pinyin annotations, no spaces or punctuation, lower case.
+
+    Used to compare texts regardless of formatting (evaluation coverage, FAQ duplicates).
+    """
+    text = unicodedata.normalize("NFKC", _PINYIN.sub("", text))
+    return _PUNCT.sub("", to_simplified(text)).lower()
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character bigrams of an already compacted text (a single character is its own gram)."""
+    if len(text) < 2:
+        return [text] if text else []
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def bigram_coverage(needle: str, haystack: str) -> float:
+    """Share of ``needle``'s character bigrams (after ``compact``) found in ``haystack``.
+
+    1.0 means every bigram of the needle occurs somewhere in the haystack. An empty needle
+    is covered by anything.
+    """
+    grams = char_bigrams(compact(needle))
+    if not grams:
+        return 1.0
+    present = set(char_bigrams(compact(haystack)))
+    return sum(1 for g in grams if g in present) / len(grams)
+
+
+def bigram_similarity(a: str, b: str) -> float:
+    """Dice coefficient of the bigram sets of two texts (after ``compact``), in [0, 1]."""
+    ga, gb = set(char_bigrams(compact(a))), set(char_bigrams(compact(b)))
+    if not ga or not gb:
+        return 0.0
+    return 2 * len(ga & gb) / (len(ga) + len(gb))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Chinese text after 。！？； and at line breaks, keeping the punctuation."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]

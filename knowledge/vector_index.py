@@ -1,0 +1,218 @@
+"""The Chroma side of the library: chunk vectors, document cards and expert FAQ questions.
+
+Embedded ``PersistentClient`` in the data dir by default, ``HttpClient`` when a host is given.
+Collections are always opened with our own embedding function (a collection without one
+would try to download a model) and we always pass the vectors ourselves, so query and passage
+prompts stay under our control. The model that made the vectors is recorded in each
+collection's metadata; opening with another model raises ``ModelMismatch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import ModelMismatch
+from core.ports import Embedder
+
+log = logging.getLogger(__name__)
+
+CHUNKS = "qadesk_chunks"
+FAQ = "qadesk_faq"
+STATE = "qadesk_state"  # one record: the library version all workers compare
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    item_id: str
+    similarity: float  # cosine similarity, 1.0 = identical direction
+    text: str
+    metadata: Mapping[str, Any]
+
+
+def _embedding_function(embedder: Embedder) -> Any:
+    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+
+    class _OurEmbeddings(EmbeddingFunction[Documents]):
+        """Chroma-facing wrapper; we pass vectors explicitly, this guards against defaults."""
+
+        def __init__(self) -> None:
+            self._embedder = embedder
+
+        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 (Chroma's name)
+            import numpy as np
+
+            return [np.asarray(v, dtype=np.float32) for v in embedder.embed_documents(input)]
+
+        def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
+            import numpy as np
+
+            return [np.asarray(embedder.embed_query(t), dtype=np.float32) for t in input]
+
+        @staticmethod
+        def name() -> str:
+            return "qadesk"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model_id": embedder.model_id}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]) -> Any:
+            raise NotImplementedError("qadesk passes its embedder explicitly")
+
+        def is_legacy(self) -> bool:
+            return False
+
+    return _OurEmbeddings()
+
+
+class ChromaIndex:
+    """Chunk, FAQ and state collections in one Chroma database."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        path: Path | None = None,
+        host: str | None = None,
+        port: int = 8000,
+    ) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if host:
+            self._client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+        else:
+            if path is None:
+                raise ValueError("an embedded Chroma needs a path")
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        self._embedder = embedder
+        ef = _embedding_function(embedder)
+        meta = {"hnsw:space": "cosine", "model_id": embedder.model_id}
+        self.chunks = self._client.get_or_create_collection(
+            CHUNKS, embedding_function=ef, metadata=meta
+        )
+        self.faq = self._client.get_or_create_collection(FAQ, embedding_function=ef, metadata=meta)
+        self.state = self._client.get_or_create_collection(
+            STATE, embedding_function=ef, metadata={"hnsw:space": "cosine"}
+        )
+
+    # --- model identity -------------------------------------------------------------------
+    def stored_model(self) -> str | None:
+        """The model the stored vectors were made with (None for an empty library)."""
+        if self.chunks.count() == 0 and self.faq.count() == 0:
+            return None
+        return str((self.chunks.metadata or {}).get("model_id") or "") or None
+
+    def check_model(self) -> None:
+        stored = self.stored_model()
+        if stored is not None and stored != self._embedder.model_id:
+            raise ModelMismatch(
+                f"the library was embedded with {stored!r}, the desk is configured with "
+                f"{self._embedder.model_id!r}; run `qadesk reindex` to re-embed it",
+                stored=stored,
+                configured=self._embedder.model_id,
+            )
+
+    def mark_model(self) -> None:
+        """Record the current model on the collections (after a full re-embed)."""
+        for col in (self.chunks, self.faq):
+            meta = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+            meta["model_id"] = self._embedder.model_id
+            col.modify(metadata=meta)
+
+    # --- library version (shared by workers) --------------------------------------------
+    def version(self) -> str:
+        got = self.state.get(ids=["library"], include=["documents"])
+        docs = got.get("documents") or []
+        return str(docs[0]) if docs else ""
+
+    def bump_version(self) -> str:
+        token = uuid.uuid4().hex
+        self.state.upsert(ids=["library"], documents=[token], embeddings=[[1.0, 0.0]])
+        return token
+
+    # --- writes -----------------------------------------------------------------------------
+    def upsert(
+        self,
+        collection: Any,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Mapping[str, Any]],
+        embed_texts: Sequence[str] | None = None,
+    ) -> None:
+        """Embed ``embed_texts`` (default: ``texts``) as passages and upsert, in batches."""
+        batch = 256
+        for start in range(0, len(ids), batch):
+            end = start + batch
+            vectors = self._embedder.embed_documents(list((embed_texts or texts)[start:end]))
+            collection.upsert(
+                ids=list(ids[start:end]),
+                documents=list(texts[start:end]),
+                metadatas=[_clean_meta(m) for m in metadatas[start:end]],
+                embeddings=vectors,
+            )
+
+    def delete_where(self, collection: Any, where: Mapping[str, Any]) -> None:
+        collection.delete(where=dict(where))
+
+    # --- reads ------------------------------------------------------------------------------
+    def query(
+        self, collection: Any, vector: Sequence[float], k: int, where: Mapping[str, Any] | None
+    ) -> list[VectorHit]:
+        count = collection.count()
+        if count == 0:
+            return []
+        res = collection.query(
+            query_embeddings=[list(vector)],
+            n_results=min(k, count),
+            where=dict(where) if where else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = []
+        for item_id, text, meta, dist in zip(
+            res["ids"][0],
+            (res.get("documents") or [[]])[0],
+            (res.get("metadatas") or [[]])[0],
+            (res.get("distances") or [[]])[0],
+            strict=True,
+        ):
+            hits.append(VectorHit(item_id, 1.0 - float(dist), text or "", meta or {}))
+        return hits
+
+    def get_all(self, collection: Any, where: Mapping[str, Any] | None = None) -> list[VectorHit]:
+        """Every record (text and metadata, no vectors), paging through large collections."""
+        out: list[VectorHit] = []
+        page = 5000
+        offset = 0
+        while True:
+            res = collection.get(
+                where=dict(where) if where else None,
+                include=["documents", "metadatas"],
+                limit=page,
+                offset=offset,
+            )
+            ids = res["ids"]
+            for item_id, text, meta in zip(
+                ids, res.get("documents") or [], res.get("metadatas") or [], strict=True
+            ):
+                out.append(VectorHit(item_id, 0.0, text or "", meta or {}))
+            if len(ids) < page:
+                return out
+            offset += page
+
+
+def _clean_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Chroma metadata values must be str/int/float/bool: drop None, stringify the rest."""
+    out: dict[str, Any] = {}
+    for key, value in meta.items():
+        if value is None:
+            continue
+        out[key] = value if isinstance(value, str | int | float | bool) else str(value)
+    return out
