@@ -253,7 +253,7 @@ class KnowledgeBase:
         chosen = [Candidate(citations[0], best.score)]
         if len(ranked) > 1 and self._worth_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
-        body, cited = compose(chosen, citations, q.tokens, self._keywords.idf)
+        body, cited = compose(chosen, citations, q.tokens, self._keywords.tempered_idf)
         return Answer(question, Decision.ANSWER, body, tuple(cited), round(conf, 4),
                       signals=signals)
 

@@ -14,7 +14,6 @@ import prompts
 from core.answers import Citation
 from knowledge.scoring import weighted_coverage
 from knowledge.text import split_sentences
-from knowledge.tokens import tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,7 @@ def select_sentences(
     sentences = split_sentences(text)
     if not sentences:
         return text[:budget]
-    scores = [weighted_coverage(query_tokens, tokenize(s, normalized=True), idf) for s in sentences]
+    scores = [weighted_coverage(query_tokens, s.lower(), idf) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     lo, hi = best, best + 1
     length = len(sentences[best])

@@ -121,6 +121,18 @@ class KeywordIndex:
         df = self._df.get(token, 0)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
+    def df(self, token: str) -> int:
+        """How many items contain ``token``."""
+        self._ensure()
+        return self._df.get(token, 0)
+
+    def tempered_idf(self, token: str, unseen: float = 1.5) -> float:
+        """IDF for coverage: a word the library has never seen weighs ``unseen``, not the most.
+
+        Colloquial words (买不起, 咋整) are unseen too, and must not sink a good passage.
+        """
+        return self.idf(token) if self.df(token) else unseen
+
     def tokens(self, item_id: str) -> tuple[str, ...]:
         entry = self._items.get(item_id)
         return entry[1] if entry else ()

@@ -10,7 +10,8 @@ from typing import Any
 from knowledge.keyword_index import KeywordIndex
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import passage_score, reciprocal_rank_fusion, weighted_coverage
-from knowledge.tokens import expand_query, tokenize
+from knowledge.library import context_text
+from knowledge.tokens import expand_query, synonym_groups, tokenize
 from knowledge.vector_index import ChromaIndex
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,14 @@ class Query:
     vector: tuple[float, ...]
 
 
-def core_tokens(tokens: Sequence[str], idf: Any, n: int = 2) -> tuple[str, ...]:
-    """The ``n`` rarest distinct tokens of the question (its subject, usually)."""
-    distinct = [t for t in dict.fromkeys(tokens) if len(t) >= 2 or not t.isascii()]
-    return tuple(sorted(distinct, key=lambda t: -idf(t))[:n])
+def core_tokens(tokens: Sequence[str], keywords: KeywordIndex, n: int = 2) -> tuple[str, ...]:
+    """The ``n`` rarest distinct tokens of the question that the library knows (its subject)."""
+    known = [t for t in dict.fromkeys(tokens) if len(t) >= 2 and keywords.df(t) > 0]
+    return tuple(sorted(known, key=lambda t: -keywords.idf(t))[:n])
+
+
+def aliases(token: str) -> tuple[str, ...]:
+    return synonym_groups().get(token, ())
 
 
 class Retriever:
@@ -60,7 +65,7 @@ class Retriever:
         tokens = tokenize(text, normalized=True)
         expanded = expand_query(tokens)
         return Query(
-            text, tuple(tokens), tuple(expanded), core_tokens(tokens, self._keywords.idf),
+            text, tuple(tokens), tuple(expanded), core_tokens(tokens, self._keywords),
             tuple(vector),
         )
 
@@ -81,13 +86,11 @@ class Retriever:
             [[h.item_id for h in dense_hits], [c for c, _ in bm25_hits]]
         )
         rrf_max = max(fused.values(), default=0.0)
-        idf = self._keywords.idf
+        idf = self._keywords.tempered_idf
         for cand in pool.values():
-            passage = self._keywords.tokens(cand.chunk_id)
-            cand.coverage = weighted_coverage(q.tokens, passage, idf)
-            expanded_cov = weighted_coverage(q.expanded, passage, idf)
-            cand.coverage = max(cand.coverage, 0.9 * expanded_cov)
-            cand.core_coverage = weighted_coverage(q.core, passage, idf)
+            passage = context_text(cand.meta, cand.text).lower()
+            cand.coverage = weighted_coverage(q.tokens, passage, idf, aliases)
+            cand.core_coverage = weighted_coverage(q.core, passage, idf, aliases)
             cand.rrf = fused.get(cand.chunk_id, 0.0)
             cand.score = passage_score(cand.dense, cand.coverage, cand.rrf, rrf_max)
             if cand.referenced:

@@ -30,24 +30,26 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> di
 
 
 def weighted_coverage(
-    query_tokens: Iterable[str], passage_tokens: Iterable[str], idf: Callable[[str], float]
+    query_tokens: Iterable[str],
+    passage: str,
+    idf: Callable[[str], float],
+    aliases: Callable[[str], Iterable[str]] = lambda t: (),
 ) -> float:
-    """IDF-weighted share of distinct query tokens present in the passage, in [0, 1].
+    """IDF-weighted share of the distinct query tokens that the passage mentions, in [0, 1].
 
-    A token also counts as present when it is a substring of a passage token of length ≥ 2
-    characters more (电子秤 in the question, 秤 in the passage is not; 检定 vs 强制检定 is).
+    A token is mentioned when it, or one of its ``aliases``, occurs in the passage text
+    (substring match: Chinese words need no segmentation to be found, and 秤 is found in
+    电子秤). ``idf`` should already temper words the library has never seen.
     """
     query = list(dict.fromkeys(query_tokens))
     if not query:
         return 0.0
-    passage = set(passage_tokens)
     total = sum(idf(t) for t in query)
     if total <= 0:
         return 0.0
-    covered = 0.0
-    for token in query:
-        if token in passage or (len(token) >= 2 and any(token in p for p in passage)):
-            covered += idf(token)
+    covered = sum(
+        idf(t) for t in query if t in passage or any(a in passage for a in aliases(t))
+    )
     return covered / total
 
 

@@ -1,0 +1,122 @@
+"""The retrieval math and text functions of the knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.judgement import judge
+from knowledge.references import (
+    chinese_number,
+    doc_number_matches,
+    find_article_refs,
+    find_doc_number_refs,
+    short_title,
+)
+from knowledge.scoring import (
+    confidence,
+    dense_evidence,
+    percentile,
+    reciprocal_rank_fusion,
+    weighted_coverage,
+)
+from knowledge.text import bigram_coverage, compact, normalize_question, split_sentences
+from knowledge.tokens import expand_query, tokenize
+
+
+def test_rrf_rewards_agreement_between_rankings():
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])
+    assert max(fused, key=fused.__getitem__) == "b"
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 63)
+
+
+def test_weighted_coverage_weights_rare_tokens():
+    idf = {"秤": 3.0, "检定": 2.0, "要": 0.1}.get
+    assert weighted_coverage(["秤", "检定"], "电子秤须强制检定", lambda t: idf(t) or 1) == 1
+    half = weighted_coverage(["秤", "要"], "要求", lambda t: idf(t) or 1)
+    assert half == pytest.approx(0.1 / 3.1)
+    assert weighted_coverage([], "x", lambda t: 1.0) == 0.0
+    # an alias of a question word counts as the word
+    aliases = {"3c": ("强制性产品认证",)}.get
+    assert weighted_coverage(["3c"], "实行强制性产品认证", lambda t: 1.0,
+                             lambda t: aliases(t) or ()) == 1.0
+
+
+def test_confidence_is_monotonic_and_bounded():
+    low = confidence(0.76, 0.2, 0.0)
+    mid = confidence(0.85, 0.6, 0.5)
+    high = confidence(0.92, 1.0, 1.0)
+    assert 0 <= low < mid < high <= 1
+    assert low < 0.5 < high
+    assert dense_evidence(0.5) == 0.0 and dense_evidence(0.99) == 1.0
+
+
+def test_percentile_interpolates():
+    assert percentile([], 50) is None
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([5], 90) == 5
+
+
+def test_normalisation_simplifies_and_strips_pinyin():
+    assert normalize_question("質(zhì)量認(rèn)證") == "质量认证"
+    assert normalize_question("ＧＢ／Ｔ　１９００１") == "GB/T 19001"
+    assert compact("文 号: 市监质发〔2021〕34号") == "文号市监质发202134号"
+    assert bigram_coverage("实现利润增长", "平均实现利润增长18563元") == 1.0
+    assert bigram_coverage("完全无关", "质量基础设施") == 0.0
+
+
+def test_sentences_split_after_chinese_stops():
+    assert split_sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]
+
+
+def test_tokens_keep_domain_terms_and_expand_aliases():
+    tokens = tokenize("我卖的充电宝要不要3C认证？")
+    assert "3c" in tokens and "认证" in tokens
+    assert "我" not in tokens and "要不要" not in tokens
+    expanded = expand_query(tokens)
+    assert "强制性产品认证" in expanded and "ccc" in expanded
+    assert "市监质发〔2021〕34号" in tokenize("市监质发〔2021〕34号文")
+    assert "质量基础设施" in tokenize("质量基础设施一站式服务")
+
+
+def test_article_and_doc_number_references():
+    refs = find_article_refs("产品质量法第26条说的啥", ["产品质量法", "计量法"])
+    assert [(r.number, r.law) for r in refs] == [(26, "产品质量法")]
+    assert find_article_refs("认证认可条例第二十八条", ["认证认可条例"])[0].number == 28
+    assert find_article_refs("这三条规定", ["计量法"]) == []
+    ref = find_doc_number_refs("市监质发34号文讲了什么")[0]
+    assert doc_number_matches(ref, "市监质发〔2021〕34号")
+    assert not doc_number_matches(ref, "市监质发〔2021〕35号")
+    assert chinese_number("一百零五") == 105 and chinese_number("十") == 10
+    assert short_title("中华人民共和国产品质量法（2018年修正）") == "产品质量法"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我们这批奶粉已经卖出去3000罐了，检测说不合格，现在怎么办",
+        "客户说我们的插座烧坏了他家电视，要我们赔2万，该不该赔",
+        "我们厂的产品被抽检不合格了，是不是一定要召回，还是整改就行",
+    ],
+)
+def test_case_specific_questions_need_an_expert(question):
+    assert judge(normalize_question(question)).needs_expert
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "菜市场卖菜用的电子秤要不要送去检定？",
+        "进货要不要查生产许可证",
+        "产品要召回 顾客寄回来的运费谁出",
+        "我们小厂检测设备太贵买不起 政策上有啥办法没",
+        "食品上市销售前要检验吗",
+    ],
+)
+def test_general_questions_are_not_judgements(question):
+    verdict = judge(normalize_question(question))
+    assert not verdict.needs_expert and not verdict.off_topic
+
+
+@pytest.mark.parametrize("question", ["个人所得税怎么算", "注册商标要多久", "明天天气怎么样"])
+def test_off_topic_cues(question):
+    assert judge(normalize_question(question)).off_topic
