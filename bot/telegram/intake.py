@@ -1,0 +1,102 @@
+"""What every update passes before the handlers, and what happens when a handler fails.
+
+:meth:`Intake.gate` runs first (handler group -1): it drops re-deliveries (the desk remembers
+which updates any worker has seen) and throttles a flooding sender in a private chat.
+:meth:`Intake.on_error` is the one error handler: it logs with context first, then tells the
+user politely, unless the user blocked the bot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Chat, ChatMemberUpdated, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+import prompts
+
+from .render import html_text
+from .sending import send_html
+from .services import BotServices, user_ref
+from .throttle import Verdict
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def update_kind(update: Update) -> str:
+    for kind in ("callback_query", "edited_message", "message", "my_chat_member"):
+        if getattr(update, kind, None) is not None:
+            return kind
+    return "other"
+
+
+class Intake:
+    def __init__(self, services: BotServices) -> None:
+        self.s = services
+
+    async def gate(self, update: Update, context: Context) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        if chat.type == Chat.PRIVATE:
+            verdict = self.s.flood.check(str(user.id), self.s.clock())
+            if verdict is not Verdict.ALLOW:
+                log.info("throttled user_id=%s verdict=%s", user.id, verdict.value)
+                await self._slow_down(update, context, verdict)
+                raise ApplicationHandlerStop
+        first = await self.s.call(
+            self.s.desk.record_inbound, user_ref(user), f"telegram:update:{update.update_id}"
+        )
+        if not first:
+            log.info("duplicate_update update_id=%s", update.update_id)
+            raise ApplicationHandlerStop
+
+    async def _slow_down(self, update: Update, context: Context, verdict: Verdict) -> None:
+        busy = prompts.text("telegram.ask.busy")
+        with contextlib.suppress(TelegramError):
+            if update.callback_query is not None:
+                await update.callback_query.answer(busy if verdict is Verdict.WARN else None)
+            elif verdict is Verdict.WARN and update.effective_chat is not None:
+                await send_html(
+                    context.bot, update.effective_chat.id, [html_text("telegram.ask.busy")]
+                )
+
+    async def added_to_group(self, update: Update, context: Context) -> None:
+        """The bot joined a group: the expert group is its place, any other gets one note."""
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None or change.chat.type == Chat.PRIVATE or self.s.is_expert_chat(change.chat):
+            return
+        joined = change.new_chat_member.status in (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+        )
+        was_out = change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED)
+        if joined and was_out:
+            log.info("added_to_group chat_id=%s", change.chat.id)
+            await send_html(context.bot, change.chat.id, [html_text("telegram.unsupported.group")])
+
+    async def on_error(self, update: object, context: Context) -> None:
+        error = context.error
+        tg_update = update if isinstance(update, Update) else None
+        chat = tg_update.effective_chat if tg_update else None
+        user = tg_update.effective_user if tg_update else None
+        log.error(
+            "handler_failed update_id=%s kind=%s chat_id=%s user_id=%s error=%r",
+            tg_update.update_id if tg_update else None,
+            update_kind(tg_update) if tg_update else type(update).__name__,
+            chat.id if chat else None,
+            user.id if user else None,
+            error,
+            exc_info=error,
+        )
+        if tg_update is None or isinstance(error, Forbidden):
+            return  # nobody to tell, or the user blocked the bot: never retry
+        with contextlib.suppress(TelegramError):
+            if tg_update.callback_query is not None:
+                await tg_update.callback_query.answer()
+            if chat is not None and (chat.type == Chat.PRIVATE or self.s.is_expert_chat(chat)):
+                await send_html(context.bot, chat.id, [html_text("telegram.error.generic")])

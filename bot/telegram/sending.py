@@ -1,0 +1,141 @@
+"""Sending, editing and "typing…": the few ways the bot writes to Telegram.
+
+Every text goes out in HTML parse mode, already escaped by :mod:`.render`. Long texts arrive
+here as several messages; buttons go under the last one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from core.tickets import Ticket
+
+from . import keyboards
+from .cards import card_text
+from .services import CHANNEL, BotServices, message_ref, parse_message_ref
+
+log = logging.getLogger(__name__)
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+async def send_html(
+    bot: Bot,
+    chat_id: int | str,
+    messages: Sequence[str],
+    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> list[Message]:
+    """Send escaped HTML ``messages`` in order; buttons under the last one."""
+    sent: list[Message] = []
+    last = len(messages) - 1
+    for index, text in enumerate(messages):
+        reply = (
+            ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to is not None and index == 0
+            else None
+        )
+        sent.append(
+            await bot.send_message(
+                chat_id=chat_id,
+                text=text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
+                reply_markup=reply_markup if index == last else None,
+                reply_parameters=reply,
+            )
+        )
+    return sent
+
+
+async def edit_html(
+    bot: Bot,
+    chat_id: int | str,
+    message_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Edit a message; editing to identical content is not an error."""
+    try:
+        await bot.edit_message_text(
+            chat_id=chat_id,
+            message_id=message_id,
+            text=text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=_NO_PREVIEW,
+            reply_markup=reply_markup,
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def drop_buttons(bot: Bot, chat_id: int | str, message_id: int) -> None:
+    """Remove the buttons under a message (after they did their job); best effort."""
+    try:
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+    except TelegramError as exc:
+        log.debug("drop_buttons_failed chat_id=%s message_id=%s error=%s", chat_id, message_id, exc)
+
+
+async def _chat_action(bot: Bot, chat_id: int | str) -> None:
+    try:
+        await bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+    except Forbidden:
+        raise
+    except TelegramError as exc:  # "typing…" is a courtesy; never fail an answer over it
+        log.debug("typing_failed chat_id=%s error=%s", chat_id, exc)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int | str, every_s: float) -> AsyncIterator[None]:
+    """Show "typing…" at once, and again every ``every_s`` seconds until the block ends."""
+    await _chat_action(bot, chat_id)
+
+    async def repeat() -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            await _chat_action(bot, chat_id)
+
+    task = asyncio.create_task(repeat(), name=f"typing:{chat_id}")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TelegramError):
+            await task
+
+
+async def refresh_cards(bot: Bot, services: BotServices, ticket: Ticket) -> int:
+    """Redraw every card that shows ``ticket`` (claimed, answered, published…)."""
+    refs = await services.call(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
+    text, markup = card_text(ticket), keyboards.card(ticket)
+    updated = 0
+    for ref in refs:
+        chat_id, message_id = parse_message_ref(ref)
+        try:
+            await edit_html(bot, chat_id, message_id, text, markup)
+            updated += 1
+        except TelegramError as exc:  # a deleted card must not stop the others
+            log.warning(
+                "card_refresh_failed ticket_id=%s ref=%s error=%s", ticket.ticket_id, ref, exc
+            )
+    return updated
+
+
+async def post_card(
+    bot: Bot, services: BotServices, ticket_id: int, text: str, markup: InlineKeyboardMarkup
+) -> Message:
+    """Post a ticket card to the expert group and remember it in the desk."""
+    if services.expert_chat_id is None:
+        raise RuntimeError("no expert chat configured")
+    [message] = await send_html(bot, services.expert_chat_id, [text], markup)
+    ref = message_ref(message.chat_id, message.message_id)
+    await services.call(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
+    return message
