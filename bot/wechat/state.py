@@ -1,0 +1,123 @@
+"""What the WeChat channel keeps in the desk's channel state, shared by workers and restarts.
+
+Every key the channel writes is spelled here:
+
+* ``wechat:msg:<MsgId>`` / ``wechat:evt:<openid>:<CreateTime>:<event>`` — a message seen
+  (``record_inbound``) and the passive reply made to it (``save_reply``), so a re-delivery on
+  any worker returns the same reply;
+* ``wechat-last:<openid>`` — the interaction a bare 1 or 2 gives feedback on;
+* ``wechat-unsubscribed:<openid>`` — set while the user has unfollowed the account;
+* ``wechat-customer-service:<app id>`` — ``off`` once WeChat answered 48001 (no permission);
+* ``wechat-token:<app id>`` — the API access token, so workers share one (a new token
+  invalidates the old one).
+
+Desk methods are synchronous; the ``async`` methods here run them in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from core.people import UserRef
+from desk.api import DeskApi
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_REPLY = "reply:"  # a saved passive reply: the text follows
+_SUCCESS = "success"  # a saved answer of `success` (the answer went another way)
+
+
+class ChannelState:
+    def __init__(self, desk: DeskApi, app_id: str | None = None) -> None:
+        self.desk = desk
+        self._account = app_id or "default"
+        self._customer_service: bool | None = None  # None: not known yet, assume permitted
+
+    async def call(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.to_thread(fn, *args)
+
+    # --- messages ---------------------------------------------------------------------------
+    async def record_inbound(self, user: UserRef, key: str) -> bool:
+        return await self.call(self.desk.record_inbound, user, key)
+
+    async def last_inbound(self, user: UserRef) -> datetime | None:
+        return await self.call(self.desk.last_inbound, user)
+
+    async def save_passive(self, key: str, text: str | None) -> None:
+        """Keep what this message was answered with (``None``: ``success``)."""
+        await self.call(self.desk.save_reply, key, _SUCCESS if text is None else _REPLY + text)
+
+    async def saved_passive(self, key: str) -> tuple[bool, str | None]:
+        """Whether a reply to ``key`` was saved, and its text (``None`` for ``success``)."""
+        value = await self.call(self.desk.saved_reply, key)
+        if value is None:
+            return False, None
+        if value.startswith(_REPLY):
+            return True, value[len(_REPLY) :]
+        return True, None
+
+    async def hold(self, user: UserRef, text: str) -> None:
+        if text.strip():
+            await self.call(self.desk.hold, user, text)
+
+    async def take_held(self, user: UserRef) -> list[str]:
+        return await self.call(self.desk.take_held, user)
+
+    # --- feedback ---------------------------------------------------------------------------
+    async def last_interaction(self, user: UserRef) -> int | None:
+        value = await self.call(self.desk.saved_reply, f"wechat-last:{user.user_id}")
+        return int(value) if value and value.isdigit() else None
+
+    async def set_last_interaction(self, user: UserRef, interaction_id: int | None) -> None:
+        text = "" if interaction_id is None else str(interaction_id)
+        await self.call(self.desk.save_reply, f"wechat-last:{user.user_id}", text)
+
+    # --- subscription -----------------------------------------------------------------------
+    async def set_subscribed(self, user: UserRef, subscribed: bool) -> None:
+        text = "" if subscribed else "1"
+        await self.call(self.desk.save_reply, f"wechat-unsubscribed:{user.user_id}", text)
+
+    async def unsubscribed(self, user: UserRef) -> bool:
+        return bool(await self.call(self.desk.saved_reply, f"wechat-unsubscribed:{user.user_id}"))
+
+    # --- account capability -----------------------------------------------------------------
+    @property
+    def customer_service(self) -> bool:
+        """Whether customer-service messages may be tried (False once WeChat said 48001)."""
+        return self._customer_service is not False
+
+    async def load(self) -> None:
+        value = await self.call(self.desk.saved_reply, self._capability_key)
+        self._customer_service = False if value == "off" else None
+
+    async def customer_service_refused(self) -> None:
+        if self._customer_service is not False:
+            log.warning("wechat_customer_service_unavailable errcode=48001 fallback=hold")
+        self._customer_service = False
+        await self.call(self.desk.save_reply, self._capability_key, "off")
+
+    @property
+    def _capability_key(self) -> str:
+        return f"wechat-customer-service:{self._account}"
+
+    # --- access token (called from the API client's worker thread) --------------------------
+    def load_token(self) -> tuple[str, float] | None:
+        raw = self.desk.saved_reply(f"wechat-token:{self._account}")
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return str(data["token"]), float(data["expires_at"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def save_token(self, token: str, expires_at: float) -> None:
+        value = json.dumps({"token": token, "expires_at": expires_at})
+        self.desk.save_reply(f"wechat-token:{self._account}", value)
