@@ -1,0 +1,107 @@
+"""State the channels share across workers and restarts: seen message keys (deduplication),
+replies kept for re-deliveries, messages held for a user, and which channel messages show which
+ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from core.people import UserRef
+from escalation.clock import Clock
+from escalation.db import dialect_insert
+from escalation.people import PeopleRepo
+from escalation.schema import held_messages, inbound_messages, saved_replies, ticket_messages
+
+
+class ChannelStateRepo:
+    """Channel state rows, inside one transaction."""
+
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self._conn = connection
+        self._clock = clock
+
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        """Note the user's activity; True if ``message_key`` was never seen before."""
+        PeopleRepo(self._conn, self._clock).mark_inbound(user)
+        stmt = (
+            dialect_insert(self._conn, inbound_messages)
+            .values(message_key=message_key, user_key=user.key, received_at=self._clock.now())
+            .on_conflict_do_nothing(index_elements=["message_key"])
+            .returning(inbound_messages.c.message_key)
+        )
+        return self._conn.execute(stmt).first() is not None
+
+    def last_inbound(self, user: UserRef) -> datetime | None:
+        return PeopleRepo(self._conn, self._clock).last_inbound(user)
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        stmt = dialect_insert(self._conn, saved_replies).values(
+            message_key=message_key, text=text, created_at=self._clock.now()
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["message_key"], set_={"text": text})
+        )
+
+    def saved_reply(self, message_key: str) -> str | None:
+        value: str | None = self._conn.execute(
+            select(saved_replies.c.text).where(saved_replies.c.message_key == message_key)
+        ).scalar()
+        return value
+
+    def hold(self, user: UserRef, text: str) -> None:
+        self._conn.execute(
+            held_messages.insert().values(
+                user_key=user.key, text=text, created_at=self._clock.now()
+            )
+        )
+
+    def take_held(self, user: UserRef) -> list[str]:
+        """Remove and return the user's held messages, oldest first (one DELETE … RETURNING, so
+        two workers never both take the same message)."""
+        rows = self._conn.execute(
+            delete(held_messages)
+            .where(held_messages.c.user_key == user.key)
+            .returning(held_messages.c.id, held_messages.c.text)
+        ).all()
+        return [text for _, text in sorted(rows)]
+
+    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
+        stmt = dialect_insert(self._conn, ticket_messages).values(
+            channel=channel, ref=ref, ticket_id=ticket_id, created_at=self._clock.now()
+        )
+        self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["channel", "ref"], set_={"ticket_id": ticket_id}
+            )
+        )
+
+    def ticket_for_message(self, channel: str, ref: str) -> int | None:
+        value: int | None = self._conn.execute(
+            select(ticket_messages.c.ticket_id).where(
+                ticket_messages.c.channel == channel, ticket_messages.c.ref == ref
+            )
+        ).scalar()
+        return value
+
+    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
+        return list(
+            self._conn.execute(
+                select(ticket_messages.c.ref)
+                .where(
+                    ticket_messages.c.ticket_id == ticket_id, ticket_messages.c.channel == channel
+                )
+                .order_by(ticket_messages.c.created_at, ticket_messages.c.ref)
+            ).scalars()
+        )
+
+    def prune(self, before: datetime) -> int:
+        """Forget message keys and saved replies older than ``before``; how many rows went."""
+        gone = self._conn.execute(
+            delete(inbound_messages).where(inbound_messages.c.received_at < before)
+        ).rowcount
+        gone += self._conn.execute(
+            delete(saved_replies).where(saved_replies.c.created_at < before)
+        ).rowcount
+        return int(gone)

@@ -1,0 +1,48 @@
+"""The arithmetic behind service statistics (pure functions)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from escalation.similarity import dice
+
+TOPIC_THRESHOLD = 0.5  # questions at least this alike (bigram Dice) count as one topic
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0–100) of ``values`` by linear interpolation; None when empty.
+
+    With the values sorted as ``v[0] ≤ … ≤ v[n-1]``, the rank is ``r = q/100 · (n-1)`` and the
+    result ``v[⌊r⌋] + (r-⌊r⌋) · (v[⌈r⌉] - v[⌊r⌋])`` — the median of [1, 2, 3, 4] is 2.5, its
+    90th percentile 3.7 (the "linear" method of numpy).
+    """
+    if not values:
+        return None
+    if not 0.0 <= q <= 100.0:
+        raise ValueError(f"percentile {q} outside 0..100")
+    ordered = sorted(values)
+    rank = q / 100.0 * (len(ordered) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (rank - low) * (ordered[high] - ordered[low])
+
+
+def cluster_topics(
+    questions: Sequence[str], threshold: float = TOPIC_THRESHOLD, limit: int = 10
+) -> list[tuple[str, int]]:
+    """Group alike questions into topics: ``(representative question, count)``, most first.
+
+    Greedy, in the order given: a question joins the first topic whose representative (its
+    first question) it resembles with bigram Dice ≥ ``threshold``, else starts a new topic.
+    Ties in count keep the order in which topics first appeared.
+    """
+    topics: list[list[str | int]] = []  # [representative, count]
+    for question in questions:
+        for topic in topics:
+            if dice(str(topic[0]), question) >= threshold:
+                topic[1] = int(topic[1]) + 1
+                break
+        else:
+            topics.append([question, 1])
+    ranked = sorted(enumerate(topics), key=lambda item: (-int(item[1][1]), item[0]))
+    return [(str(topic[0]), int(topic[1])) for _, topic in ranked[:limit]]

@@ -1,0 +1,124 @@
+"""People the desk knows: askers, experts with their domains, admins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from core.people import Domain, Role, UserRef
+from escalation.clock import Clock
+from escalation.db import dialect_insert
+from escalation.records import domains_from_text, domains_to_text, user_from_row
+from escalation.schema import people
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user: UserRef
+    role: Role
+    domains: tuple[Domain, ...] = ()
+
+    @property
+    def is_staff(self) -> bool:
+        """Experts and admins may claim and answer tickets."""
+        return self.role in (Role.EXPERT, Role.ADMIN)
+
+    @property
+    def takes_tickets(self) -> bool:
+        """Whether new tickets are announced to this person: experts, and admins who listed
+        domains of their own."""
+        return self.role == Role.EXPERT or (self.role == Role.ADMIN and bool(self.domains))
+
+    def covers(self, domain: Domain) -> bool:
+        """An expert without domains covers them all."""
+        return not self.domains or domain in self.domains
+
+
+def _person(row: Any) -> Person:
+    data = row._mapping
+    return Person(user_from_row(data), Role(data["role"]), domains_from_text(data["domains"]))
+
+
+class PeopleRepo:
+    """People rows, inside one transaction."""
+
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self._conn = connection
+        self._clock = clock
+
+    def touch(self, user: UserRef) -> None:
+        """Make sure ``user`` exists; refresh their chat id and name when the channel gave them."""
+        now = self._clock.now()
+        insert = dialect_insert(self._conn, people).values(
+            key=user.key,
+            channel=user.channel.value,
+            user_id=user.user_id,
+            chat_id=user.chat_id,
+            display_name=user.display_name,
+            role=Role.ASKER.value,
+            domains="",
+            created_at=now,
+            updated_at=now,
+        )
+        changes: dict[str, Any] = {}
+        if user.chat_id:
+            changes["chat_id"] = insert.excluded.chat_id
+        if user.display_name:
+            changes["display_name"] = insert.excluded.display_name
+        if changes:
+            changes["updated_at"] = insert.excluded.updated_at
+            self._conn.execute(insert.on_conflict_do_update(index_elements=["key"], set_=changes))
+        else:
+            self._conn.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
+
+    def get(self, key: str) -> Person | None:
+        row = self._conn.execute(select(people).where(people.c.key == key)).first()
+        return _person(row) if row else None
+
+    def role(self, user: UserRef) -> Role:
+        person = self.get(user.key)
+        return person.role if person else Role.ASKER
+
+    def set_role(self, user: UserRef, role: Role, domains: Iterable[Domain] = ()) -> Person:
+        """Give ``user`` a role (and domains), creating them if needed."""
+        self.touch(user)
+        self._conn.execute(
+            update(people)
+            .where(people.c.key == user.key)
+            .values(role=role.value, domains=domains_to_text(domains), updated_at=self._clock.now())
+        )
+        person = self.get(user.key)
+        assert person is not None
+        return person
+
+    def staff(self) -> list[Person]:
+        """Experts and admins, by key."""
+        rows = self._conn.execute(
+            select(people)
+            .where(people.c.role.in_([Role.EXPERT.value, Role.ADMIN.value]))
+            .order_by(people.c.key)
+        )
+        return [_person(row) for row in rows]
+
+    def ticket_takers(self, domain: Domain | None = None) -> list[Person]:
+        """Whom a ticket of ``domain`` is announced to (everyone who takes tickets for None)."""
+        takers = [p for p in self.staff() if p.takes_tickets]
+        if domain is None:
+            return takers
+        return [p for p in takers if p.covers(domain)]
+
+    def mark_inbound(self, user: UserRef) -> None:
+        self.touch(user)
+        self._conn.execute(
+            update(people).where(people.c.key == user.key).values(last_inbound_at=self._clock.now())
+        )
+
+    def last_inbound(self, user: UserRef) -> datetime | None:
+        value: datetime | None = self._conn.execute(
+            select(people.c.last_inbound_at).where(people.c.key == user.key)
+        ).scalar()
+        return value

@@ -1,0 +1,176 @@
+"""The escalation store: one database, used through short transactions.
+
+``with store.transaction() as tx:`` gives a unit of work whose repositories (``tx.tickets``,
+``tx.people``, ``tx.outbox``…) share one connection and commit together — so an expert's answer
+and the notification carrying it to the asker are written at once, or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine
+
+from core.people import Role, UserRef
+from core.tickets import Notification
+from escalation.channel_state import ChannelStateRepo
+from escalation.clock import Clock, SystemClock
+from escalation.db import is_sqlite, make_engine, read_only, upgrade
+from escalation.faq import FaqRepo
+from escalation.interactions import InteractionRepo
+from escalation.outbox import OutboxRepo
+from escalation.people import PeopleRepo, Person
+from escalation.records import parse_person_spec, user_from_key
+from escalation.stats import StatsRepo
+from escalation.tickets import TicketRepo
+
+log = logging.getLogger(__name__)
+
+
+class Transaction:
+    """The repositories of one transaction."""
+
+    def __init__(self, connection: Connection, clock: Clock) -> None:
+        self.connection = connection
+        self.clock = clock
+        self.people = PeopleRepo(connection, clock)
+        self.tickets = TicketRepo(connection, clock)
+        self.interactions = InteractionRepo(connection, clock)
+        self.outbox = OutboxRepo(connection, clock)
+        self.faq = FaqRepo(connection, clock)
+        self.channel = ChannelStateRepo(connection, clock)
+        self.stats = StatsRepo(connection)
+
+
+class EscalationStore:
+    """Tickets, people and roles, interactions, the outbox, the FAQ mirror and channel state.
+
+    Build it with :meth:`open` (migrates the database first) or from an existing engine.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> EscalationStore:
+        """A store for the database at ``url``, upgraded to the current schema unless told not to."""
+        if migrate:
+            upgrade(url)
+        return cls(make_engine(url), clock=clock)
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if is_sqlite(self.engine) else self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> EscalationStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A read-write unit of work; commits on success, rolls back on any exception."""
+        with self.engine.begin() as connection:
+            yield Transaction(connection, self.clock)
+
+    @contextmanager
+    def reading(self) -> Iterator[Transaction]:
+        """A unit of work that only reads (does not take the SQLite write lock)."""
+        with self.engine.connect() as connection:
+            connection = read_only(connection)
+            with connection.begin():
+                yield Transaction(connection, self.clock)
+
+    # --- roles ------------------------------------------------------------------------------
+    def seed_roles(self, admins: Sequence[str] = (), experts: Sequence[str] = ()) -> list[Person]:
+        """Give the people named in settings their roles.
+
+        ``admins``: ``"telegram:123"``; ``experts``: ``"telegram:456=metrology|food"`` (domains
+        optional). Someone in both lists is an admin with those expert domains. Raises
+        ``ConfigurationError`` for a malformed entry.
+        """
+        admin_users = [user_from_key(spec) for spec in admins]
+        expert_specs = [parse_person_spec(spec) for spec in experts]
+        admin_keys = {u.key for u in admin_users}
+        seeded: list[Person] = []
+        with self.transaction() as tx:
+            for user, domains in expert_specs:
+                role = Role.ADMIN if user.key in admin_keys else Role.EXPERT
+                seeded.append(tx.people.set_role(user, role, domains))
+            expert_keys = {u.key for u, _ in expert_specs}
+            for user in admin_users:
+                if user.key not in expert_keys:
+                    seeded.append(tx.people.set_role(user, Role.ADMIN))
+        log.info("roles seeded admins=%d experts=%d", len(admin_users), len(expert_specs))
+        return seeded
+
+    # --- the dispatcher's side of the outbox --------------------------------------------------
+    def lease(self, owner: str, lease_seconds: float, batch: int) -> tuple[str, list[Notification]]:
+        """Lease due notifications; returns the lease token and what was leased."""
+        token = f"{owner}:{uuid.uuid4().hex[:12]}"
+        with self.transaction() as tx:
+            return token, tx.outbox.lease(token, lease_seconds, batch)
+
+    def mark_sent(self, notification_id: int, token: str) -> bool:
+        with self.transaction() as tx:
+            return tx.outbox.mark_sent(notification_id, token)
+
+    def retry(self, notification_id: int, token: str, error: str, at: datetime) -> bool:
+        with self.transaction() as tx:
+            return tx.outbox.retry(notification_id, token, error, at)
+
+    def dead(self, notification_id: int, token: str, error: str) -> bool:
+        with self.transaction() as tx:
+            return tx.outbox.dead(notification_id, token, error)
+
+    # --- channel state (each call its own transaction) ----------------------------------------
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        with self.transaction() as tx:
+            return tx.channel.record_inbound(user, message_key)
+
+    def last_inbound(self, user: UserRef) -> datetime | None:
+        with self.reading() as tx:
+            return tx.channel.last_inbound(user)
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        with self.transaction() as tx:
+            tx.channel.save_reply(message_key, text)
+
+    def saved_reply(self, message_key: str) -> str | None:
+        with self.reading() as tx:
+            return tx.channel.saved_reply(message_key)
+
+    def hold(self, user: UserRef, text: str) -> None:
+        with self.transaction() as tx:
+            tx.channel.hold(user, text)
+
+    def take_held(self, user: UserRef) -> list[str]:
+        with self.transaction() as tx:
+            return tx.channel.take_held(user)
+
+    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
+        with self.transaction() as tx:
+            tx.channel.link_ticket_message(ticket_id, channel, ref)
+
+    def ticket_for_message(self, channel: str, ref: str) -> int | None:
+        with self.reading() as tx:
+            return tx.channel.ticket_for_message(channel, ref)
+
+    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
+        with self.reading() as tx:
+            return tx.channel.ticket_messages(ticket_id, channel)

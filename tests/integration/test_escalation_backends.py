@@ -1,0 +1,134 @@
+"""Database backends for the escalation tests, and the migrations on each of them.
+
+``fresh_database(backend, tmp_path)`` gives the URL of an empty database: a SQLite file in
+``tmp_path``, or a uniquely named PostgreSQL database (created on the server named by
+``QADESK_TEST_DATABASE_URL``) that is dropped afterwards. Other escalation test modules import
+``BACKENDS`` and ``fresh_database`` from here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+
+from escalation.db import make_engine, upgrade
+from escalation.schema import metadata
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+pytestmark = pytest.mark.integration
+
+
+def postgres_server_url() -> str:
+    return os.environ.get("QADESK_TEST_DATABASE_URL") or PG_DEFAULT
+
+
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database of ``backend``, removed when the block ends."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / f'desk-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        return
+    server = make_url(postgres_server_url())
+    name = f"qadesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+def test_migrations_create_the_schema_the_code_describes(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+            assert context.get_current_revision() == "0001"
+        tables = set(inspect(engine).get_table_names())
+        assert {"people", "tickets", "ticket_events", "interactions", "outbox"} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_twice_changes_nothing_and_keeps_data(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO saved_replies (message_key, text, created_at) "
+                "VALUES ('m1', '好的', '2025-01-01 00:00:00')"
+            )
+        upgrade(database_url)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT text FROM saved_replies").scalars().all()
+        assert rows == ["好的"]
+    finally:
+        engine.dispose()
+
+
+def _migrate_in_process(url: str, start: Any) -> None:
+    start.wait(timeout=60)
+    upgrade(url)
+
+
+def test_workers_starting_together_migrate_once(database_url: str) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    start = spawn.Barrier(3)
+    workers = [
+        spawn.Process(target=_migrate_in_process, args=(database_url, start)) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        assert [v for (v,) in versions] == ["0001"]
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'pragmas.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    finally:
+        engine.dispose()
