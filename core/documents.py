@@ -40,6 +40,7 @@ class SourceDocument:
     source_url: str | None = None
     char_count: int = 0
     ingested_at: str | None = None  # ISO timestamp, set by the store
+    source: str | None = None  # where the text comes from (publication, site, repository)
 
 
 @dataclass(frozen=True, slots=True)
