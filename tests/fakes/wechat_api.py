@@ -20,7 +20,7 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -88,6 +88,13 @@ class WeChatApiStandIn:
         async with asyncio.timeout(timeout), condition:
             await condition.wait_for(lambda: len(self.texts_to(openid)) >= count)
         return self.texts_to(openid)
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Until ``predicate()`` holds, checked whenever a request arrives (fails after
+        ``timeout`` seconds)."""
+        condition = self._condition()
+        async with asyncio.timeout(timeout), condition:
+            await condition.wait_for(predicate)
 
     async def wait_requests(self, count: int, timeout: float = 10.0) -> None:
         """Until ``count`` customer-service requests arrived (accepted or refused)."""

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -31,6 +33,8 @@ from starlette.applications import Starlette
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
+from core.people import UserRef
+from tests.fakes.desk import FakeDesk
 from tests.fakes.wechat_api import WeChatApiStandIn, serve
 
 ACCOUNT = "gh_0123456789ab"
@@ -113,11 +117,19 @@ class WeChatPlatform:
         self.api = api
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key and app_id else None
         self.exchanges: list[Exchange] = []
+        self._last_created: dict[str, int] = {}
         self._msg_ids = itertools.count(int(time.time()) * 1000)
         self._http = httpx.AsyncClient(trust_env=False, timeout=None)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def _create_time(self, openid: str) -> int:
+        """Now, but later than the user's previous message: WeChat keys events by sender and
+        CreateTime, and a person does not send two in the same second."""
+        created = max(int(time.time()), self._last_created.get(openid, 0) + 1)
+        self._last_created[openid] = created
+        return created
 
     # --- what a user does -------------------------------------------------------------------
     async def send_text(self, openid: str, content: str, **options: object) -> Exchange:
@@ -176,7 +188,7 @@ class WeChatPlatform:
         """Send one message as WeChat does: up to ``deliveries`` times, each after the previous
         timed out. ``lose`` drops that many responses on their way back; ``route`` picks the
         target of delivery n (0-based; default: in turn); ``before(n)`` runs before delivery n."""
-        created = create_time or int(time.time())
+        created = create_time or self._create_time(openid)
         xml = self._message_xml(openid, fields, created)
         exchange = Exchange(openid, key)
         self.exchanges.append(exchange)
@@ -399,3 +411,32 @@ async def wechat_rig(
             yield Rig(desk, api, api_url, channels, urls, platform)
         finally:
             await platform.aclose()
+
+
+class WatchedDesk(FakeDesk):
+    """The in-memory desk, with a way to wait (with a deadline) until the channel has held a
+    number of messages — held messages are written from worker threads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.holds: list[tuple[str, str]] = []  # (user key, text), every hold ever made
+        self._held_changed = threading.Condition()
+
+    def hold(self, user: UserRef, text: str) -> None:
+        super().hold(user, text)
+        with self._held_changed:
+            self.holds.append((user.key, text))
+            self._held_changed.notify_all()
+
+    async def wait_holds(self, count: int, timeout: float = 10.0) -> list[tuple[str, str]]:
+        def wait() -> bool:
+            with self._held_changed:
+                return self._held_changed.wait_for(lambda: len(self.holds) >= count, timeout)
+
+        if not await asyncio.to_thread(wait):
+            raise TimeoutError(f"{len(self.holds)} of {count} holds after {timeout}s")
+        return list(self.holds)
+
+    def make_stale(self, user: UserRef, hours: float = 49) -> None:
+        """Pretend the user last wrote ``hours`` ago (the 48-hour window is closed)."""
+        self._inbound[user.key] = datetime.now(UTC) - timedelta(hours=hours)
