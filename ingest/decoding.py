@@ -8,7 +8,6 @@ from __future__ import annotations
 import codecs
 import logging
 import re
-import unicodedata
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +20,7 @@ _BOMS = (
 )
 _SNIFF = 8192
 _CONTROL_BYTES = frozenset(range(32)) - {9, 10, 12, 13, 27}
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", re.I)
 
 
@@ -49,15 +49,11 @@ def looks_binary(data: bytes) -> bool:
 
 
 def readable_share(text: str) -> float:
-    """Share of characters that are printable or ordinary whitespace (1.0 for clean text)."""
+    """Share of characters that are not control, private-use or replacement characters
+    (1.0 for clean text)."""
     if not text:
         return 1.0
-    bad = sum(
-        1
-        for ch in text
-        if ch == "\ufffd" or (unicodedata.category(ch)[0] == "C" and ch not in "\t\n\r\f")
-    )
-    return 1 - bad / len(text)
+    return 1 - len(_UNREADABLE.findall(text)) / len(text)
 
 
 def declared_charset(data: bytes) -> str | None:
