@@ -44,6 +44,8 @@ _PUNCT_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?"
 _HALF_PUNCT = re.compile(rf"(?<=[{CJK}”’）》」』)])[,;:!?](?![/\\])")
 _DIGIT_SPACE = re.compile(rf"(?<=\d)[ ]+(?=[{CJK}])|(?<=[{CJK}])[ ]+(?=\d)")
 _SPACE_RUN = re.compile(r"[ ]{2,}")
+_CJK_GAP = re.compile(rf"(?<=[{CJK}，。、；：])[ ](?=[{CJK}，。、；：])")
+_CJK_PAIR = re.compile(rf"[{CJK}](?=[{CJK}])")
 _PAGE_NUMBER = re.compile(
     r"^(?:[-—–\s]*\d{1,4}[-—–\s]*|第\s*\d+\s*页(?:\s*[/,，]?\s*共\s*\d+\s*页)?)$"
 )
@@ -153,6 +155,17 @@ def tighten_digit_spaces(text: str) -> str:
     """Remove spaces between digits and Chinese characters (``2015 年4 月``, ``第163 号``), a
     leftover of PDF extraction."""
     return _DIGIT_SPACE.sub("", text)
+
+
+def close_cjk_gaps(text: str) -> str:
+    """Remove the single spaces some PDF extractions put between Chinese characters
+    (``第 一 条 为 了``), but only when most neighbouring characters are spaced that way, so
+    deliberate spaces in ordinary text stay."""
+    spaced = len(_CJK_GAP.findall(text))
+    joined = len(_CJK_PAIR.findall(text))
+    if spaced < 10 or spaced < joined:
+        return text
+    return _CJK_GAP.sub("", text)
 
 
 def normalize_lines(text: str) -> list[str]:

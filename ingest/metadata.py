@@ -44,6 +44,11 @@ _EFFECTIVE = re.compile(
 )
 _ORDINAL = re.compile(r"第[一二三四五六七八九十]+届|第[一二三四五六七八九十百]+次(?:会议)?|会议$")
 _HEAD_LINES = 15
+_TAKES_EFFECT = frozenset({"施行", "实施"})
+_USUAL_ISSUER = {
+    DocumentKind.LAW: "全国人民代表大会常务委员会",
+    DocumentKind.REGULATION: "国务院",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,18 +226,15 @@ def extract(
     entry: SourceEntry | None,
     is_post: bool,
 ) -> tuple[Metadata, list[str]]:
-    """Metadata of a document and its body lines (title lines removed)."""
+    """Metadata of a document and its body lines (title lines removed).
+
+    ``fields`` are labelled header fields and front matter, ``hints`` what the file format
+    said, ``urls`` bare links found on the page, ``entry`` the row of a source table naming it.
+    """
     title, body = choose_title(lines, fields, hints, file_name)
     events = promulgation_events(body, title)
     text = "\n".join(body)
-
-    doc_number = normalize_doc_number(fields.get("doc_number", "")) or fields.get("doc_number")
-    if not doc_number:
-        standalone = [ln for ln in lines[:_HEAD_LINES] if DOC_NUMBER.fullmatch(ln.strip())]
-        doc_number = normalize_doc_number(standalone[0]) if standalone else None
-    if not doc_number and events:
-        doc_number = order_number("".join(event.actor for event in events))
-
+    doc_number = _doc_number(fields, lines, events)
     source = entry.source if entry else fields.get("source") or hints.get("source")
     kind = classify(
         title,
@@ -242,53 +244,88 @@ def extract(
         category=category_kind(source or ""),
         is_post=is_post,
     )
+    date_issued = _date_issued(title, fields, hints, events, source, body)
+    return (
+        Metadata(
+            title=title,
+            kind=kind,
+            doc_number=doc_number,
+            issuer=_issuer(kind, fields, hints, events, lines, body),
+            date_issued=date_issued,
+            date_effective=_date_effective(fields, events, text, date_issued),
+            source=source,
+            source_url=fields.get("source_url")
+            or (urls[0] if urls else None)
+            or source_url(source or ""),
+        ),
+        body,
+    )
+
+
+def _doc_number(fields: dict[str, str], lines: list[str], events: list[Event]) -> str | None:
+    """文号 from the header field, a 文号 line under the title, or a law's 令号."""
+    if labelled := fields.get("doc_number"):
+        return normalize_doc_number(labelled) or labelled
+    for line in lines[:_HEAD_LINES]:
+        if DOC_NUMBER.fullmatch(line.strip()):
+            return normalize_doc_number(line)
+    return order_number("".join(event.actor for event in events)) if events else None
+
+
+def _issuer(
+    kind: DocumentKind,
+    fields: dict[str, str],
+    hints: dict[str, str],
+    events: list[Event],
+    lines: list[str],
+    body: list[str],
+) -> str | None:
+    """发布机构: the header field, the body that promulgated a law, the signatories of a
+    notice, a red-head title, the outlet of a news story, or the usual body for the kind."""
     issuer = fields.get("issuer") or _issuer_from_events(events)
     if not issuer and kind is DocumentKind.NOTICE:
         issuer = "、".join(signatories(body)) or None
     issuer = issuer or _red_head_issuer(lines)
     if not issuer and kind is DocumentKind.NEWS:
         issuer = fields.get("source") or hints.get("source")
-    if not issuer:
-        issuer = {
-            DocumentKind.LAW: "全国人民代表大会常务委员会",
-            DocumentKind.REGULATION: "国务院",
-        }.get(kind)
+    return issuer or _USUAL_ISSUER.get(kind)
 
-    date_issued = _first_iso(fields.get("date_issued"), hints.get("date"))
-    if not date_issued and events:
-        versions = [event.date for event in events if event.verb not in {"施行", "实施"}]
-        date_issued = max(versions) if versions else None
+
+def _date_issued(
+    title: str,
+    fields: dict[str, str],
+    hints: dict[str, str],
+    events: list[Event],
+    source: str | None,
+    body: list[str],
+) -> str | None:
+    """The date of the version in hand: the header field, the latest promulgation step (or
+    the version date of the source when later and of the title's year), the dating line."""
+    issued = _first_iso(fields.get("date_issued"), hints.get("date"))
+    if not issued:
+        steps = [event.date for event in events if event.verb not in _TAKES_EFFECT]
+        issued = max(steps) if steps else None
     if source and (version := version_date(source)):
         year = re.search(r"(\d{4})年", title)
-        if (not date_issued or version > date_issued) and (
-            not year or year.group(1) == version[:4]
-        ):
-            date_issued = version
-    if not date_issued:
+        if (not issued or version > issued) and (not year or year.group(1) == version[:4]):
+            issued = version
+    if not issued:
         dating = [line for line in body[closing_start(body) :] if is_date_line(line)]
-        date_issued = first_date(dating[0]) if dating else None
-    date_effective = _first_iso(fields.get("date_effective"))
-    if not date_effective:
-        started = [event.date for event in events if event.verb in {"施行", "实施"}]
-        issued = [event.date for event in events if event.verb in {"公布", "发布"}]
-        date_effective = (started[0] if started else None) or effective_date(
-            text, min(issued) if issued else date_issued
-        )
+        issued = first_date(dating[0]) if dating else None
+    return issued
 
-    url = fields.get("source_url") or (urls[0] if urls else None) or source_url(source or "")
-    return (
-        Metadata(
-            title=title,
-            kind=kind,
-            doc_number=doc_number,
-            issuer=issuer,
-            date_issued=date_issued,
-            date_effective=date_effective,
-            source=source,
-            source_url=url,
-        ),
-        body,
-    )
+
+def _date_effective(
+    fields: dict[str, str], events: list[Event], text: str, date_issued: str | None
+) -> str | None:
+    """施行日期: the header field, a dated 施行 step, or the ``本法自…起施行`` sentence."""
+    if labelled := _first_iso(fields.get("date_effective")):
+        return labelled
+    started = [event.date for event in events if event.verb in _TAKES_EFFECT]
+    if started:
+        return started[0]
+    published = [event.date for event in events if event.verb in {"公布", "发布"}]
+    return effective_date(text, min(published) if published else date_issued)
 
 
 def _red_head_issuer(lines: list[str]) -> str | None:

@@ -73,6 +73,8 @@ def clean_lines(raw: RawText) -> CleanText:
     text = cleaning.to_simplified(text)
     text = cleaning.ideographic_space_breaks(text)
     text = cleaning.tighten_digit_spaces(text)
+    if raw.fmt == "pdf":
+        text = cleaning.close_cjk_gaps(text)
     lines = cleaning.normalize_lines(text)
     if raw.fmt == "pdf":
         lines = cleaning.unwrap_lines(lines)

@@ -128,13 +128,20 @@ class IngestReport:
 
 def expand_paths(paths: Iterable[Path | str]) -> list[tuple[Path, IngestError | None]]:
     """The files a batch covers, in order: a directory means every supported file under it
-    (recursively, sorted; other files such as ``MANIFEST.tsv`` are skipped silently). A file
-    named explicitly is always listed, with an error when it is missing or unsupported."""
+    (recursively, sorted; other files such as ``MANIFEST.tsv``, and hidden files, are skipped
+    silently). A file named explicitly is always listed, with an error when it is missing or
+    unsupported."""
     expanded: list[tuple[Path, IngestError | None]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_supported(p.name))
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and is_supported(p.name)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             expanded.extend((p, None) for p in found)
         elif not path.exists():
             expanded.append((path, UnreadableFile(path.name, "no such file", reason="missing")))

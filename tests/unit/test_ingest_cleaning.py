@@ -90,6 +90,13 @@ def test_spaces_between_digits_and_chinese_are_removed() -> None:
     assert cleaning.tighten_digit_spaces("质量提升 开展服务") == "质量提升 开展服务"
 
 
+def test_spaced_out_pdf_text_is_closed_up_but_ordinary_spaces_stay() -> None:
+    spaced = "第 一 条 为 了 加 强 计 量 监 督 管 理 ， 制 定 本 办 法 。"
+    assert cleaning.close_cjk_gaps(spaced) == "第一条为了加强计量监督管理，制定本办法。"
+    ordinary = "市场监管总局办公厅关于聚焦中小企业质量提升 开展质量基础设施服务行动的通知"
+    assert cleaning.close_cjk_gaps(ordinary) == ordinary
+
+
 def test_markdown_links_keep_their_text() -> None:
     assert cleaning.strip_markdown_links("见[产品质量法](http://x.cn/a(1).md)![图](a.png)") == (
         "见产品质量法"

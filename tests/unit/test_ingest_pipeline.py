@@ -261,6 +261,9 @@ def _library(tmp_path: Path) -> Path:
     make_docx(root / "c.docx", "关于示例的通知", [("一、要求", ["各地要认真落实。"])])
     _binary_txt(root / "d_noise.txt")
     write(root / "notes.csv", "a,b")
+    (root / ".cache").mkdir()
+    _binary_txt(root / ".cache" / "x.txt")
+    _binary_txt(root / "._a_law.md")
     return root
 
 
