@@ -1,13 +1,16 @@
 """The outbox's way into WeChat (``core.ports.Notifier``).
 
 * ``EXPERT_ANSWER`` reaches the asker as customer-service messages while the 48-hour window is
-  open (``desk.last_inbound``; WeChat's own 45015 decides too). Outside it, without permission
-  (48001), or after the five messages a user message allows, the answer is held and becomes the
-  reply to the asker's next message ("专家已回复您的问题：…"). Nothing is lost: holding counts as
-  delivered. WeChat unreachable before anything was sent raises :class:`DeliveryError`, and the
-  outbox tries again later.
-* ``NEW_TICKET`` / ``REANNOUNCE`` go to the experts' WeCom group robot when one is configured.
-* ``TICKET_CLAIMED`` has nothing to redraw on WeChat.
+  open (``desk.last_inbound``; WeChat's own 45015 decides too), ending with "回复 1 有用，回复 2
+  没解决" (the interaction is remembered for the 1 / 2). Outside the window, without permission
+  (48001), to a user who unfollowed, or after the five messages a user message allows, the
+  answer is held and becomes the reply to the asker's next message ("专家已回复您的问题：…").
+  Nothing is lost: holding counts as delivered. WeChat unreachable before anything was sent
+  raises :class:`DeliveryError`, and the outbox tries again later.
+* ``NEW_TICKET`` / ``REANNOUNCE`` addressed to :data:`WECOM_ROBOT` (an expert destination of the
+  desk) go to the experts' WeCom group robot; addressed to an expert who uses WeChat, they are
+  pushed like an answer (or held for the expert's next message).
+* ``TICKET_CLAIMED`` has no card to redraw on WeChat.
 """
 
 from __future__ import annotations
@@ -17,18 +20,31 @@ from collections.abc import Callable
 
 import prompts
 from bot.wechat.api_client import WeChatApiError
-from bot.wechat.outbound import Pusher
+from bot.wechat.outbound import Pushed, Pusher
+from bot.wechat.state import ChannelState
 from bot.wechat.wecom_robot import WeComRobot
 from core.errors import DeliveryError, PermanentDeliveryError
-from core.people import Channel
+from core.people import Channel, UserRef
 from core.tickets import Notification, NotificationKind
 
 log = logging.getLogger(__name__)
 
+WECOM_ROBOT = UserRef(Channel.WECHAT, "wecom-robot", display_name="企业微信专家群")
+"""The experts' WeCom group, as a shared expert destination of the desk."""
+
+ANNOUNCEMENTS = frozenset({NotificationKind.NEW_TICKET, NotificationKind.REANNOUNCE})
+
 
 class WeChatNotifier:
-    def __init__(self, pusher: Pusher, robot: WeComRobot | None, ready: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        pusher: Pusher,
+        state: ChannelState,
+        robot: WeComRobot | None,
+        ready: Callable[[], bool],
+    ) -> None:
         self._pusher = pusher
+        self._state = state
         self._robot = robot
         self._ready = ready
 
@@ -36,34 +52,26 @@ class WeChatNotifier:
         n = notification
         if not self._ready():
             raise DeliveryError("wechat channel not started", notification_id=n.notification_id)
-        match n.kind:
-            case NotificationKind.EXPERT_ANSWER:
-                await self._expert_answer(n)
-            case NotificationKind.NEW_TICKET | NotificationKind.REANNOUNCE:
-                if self._robot is None:
-                    raise PermanentDeliveryError(
-                        "no WeCom robot configured", notification_id=n.notification_id
-                    )
-                await self._robot.announce(n)
-            case NotificationKind.TICKET_CLAIMED:
-                log.info("wechat_nothing_to_redraw ticket_id=%s", n.ticket_id)
-            case _:
-                raise PermanentDeliveryError(f"unknown notification kind {n.kind}")
-
-    async def _expert_answer(self, n: Notification) -> None:
         if n.recipient.channel is not Channel.WECHAT:
             raise PermanentDeliveryError(
-                f"not a WeChat user: {n.recipient.key}", notification_id=n.notification_id
+                f"not a WeChat recipient: {n.recipient.key}", notification_id=n.notification_id
             )
-        try:
-            outcome = await self._pusher.push(
-                n.recipient, expert_answer_text(n), check_window=True, hold_transient=False
-            )
-        except WeChatApiError as exc:
-            log.warning(
-                "delivery_failed notification_id=%s errcode=%s", n.notification_id, exc.errcode
-            )
-            raise DeliveryError(str(exc), notification_id=n.notification_id) from None
+        if n.kind is NotificationKind.TICKET_CLAIMED:
+            log.info("wechat_nothing_to_redraw ticket_id=%s", n.ticket_id)
+            return
+        if n.kind not in ANNOUNCEMENTS and n.kind is not NotificationKind.EXPERT_ANSWER:
+            raise PermanentDeliveryError(f"unknown notification kind {n.kind}")
+        if n.recipient.user_id == WECOM_ROBOT.user_id:
+            await self._announce(n)
+            return
+        if n.kind is NotificationKind.EXPERT_ANSWER:
+            text = f"{n.text.strip()}\n\n{prompts.text('wechat.expert_feedback_hint')}"
+            outcome = await self._push(n, text, expert_answer_text(n))
+            interaction = n.data.get("interaction_id", "")
+            if outcome is not Pushed.HELD and interaction.isdigit():
+                await self._state.set_last_interaction(n.recipient, int(interaction))
+        else:
+            outcome = await self._push(n, n.text, n.text)
         log.info(
             "delivered notification_id=%s kind=%s ticket_id=%s outcome=%s",
             n.notification_id,
@@ -72,10 +80,30 @@ class WeChatNotifier:
             outcome.value,
         )
 
+    async def _announce(self, n: Notification) -> None:
+        if n.kind not in ANNOUNCEMENTS:
+            raise PermanentDeliveryError("the WeCom robot only announces tickets")
+        if self._robot is None:
+            raise PermanentDeliveryError(
+                "no WeCom robot configured", notification_id=n.notification_id
+            )
+        await self._robot.announce(n)
+
+    async def _push(self, n: Notification, text: str, held: str) -> Pushed:
+        try:
+            return await self._pusher.push(
+                n.recipient, text, check_window=True, hold_transient=False, held_text=held
+            )
+        except WeChatApiError as exc:
+            log.warning(
+                "delivery_failed notification_id=%s errcode=%s", n.notification_id, exc.errcode
+            )
+            raise DeliveryError(str(exc), notification_id=n.notification_id) from None
+
 
 def expert_answer_text(n: Notification) -> str:
-    """The text "专家已回复您的问题：…", from the notification's fields when it has them, else
-    from its text (which is not prefixed twice)."""
+    """The held form of an expert's answer, "专家已回复您的问题：…", from the notification's
+    fields when it has them, else from its text (which is not prefixed twice)."""
     answer = n.data.get("answer", "").strip()
     question = n.data.get("question", "").strip()
     if answer and question:

@@ -62,9 +62,16 @@ class Pusher:
         return datetime.now(UTC) - last < WINDOW - WINDOW_MARGIN
 
     async def push(
-        self, user: UserRef, text: str, *, check_window: bool = False, hold_transient: bool = True
+        self,
+        user: UserRef,
+        text: str,
+        *,
+        check_window: bool = False,
+        hold_transient: bool = True,
+        held_text: str | None = None,
     ) -> Pushed:
-        """Send ``text`` as customer-service messages (at most five, the rest held), or hold it.
+        """Send ``text`` as customer-service messages (at most five, the rest held), or hold it
+        (as ``held_text`` when given: it is read later, with the reply to another message).
 
         With ``hold_transient`` False, a network failure before anything was sent raises
         :class:`WeChatApiError` instead of holding, so the caller can retry later.
@@ -72,8 +79,9 @@ class Pusher:
         text = text.strip()
         if not text:
             return Pushed.SENT
+        held = held_text or text
         if not self.can_push or (check_window and not await self._reachable(user)):
-            await self._state.hold(user, text)
+            await self._state.hold(user, held)
             return Pushed.HELD
         pages = paginate(
             text, MAX_TEXT_BYTES, MAX_CUSTOMER_SERVICE_PARTS, prompts.text("wechat.more_held")
@@ -86,7 +94,7 @@ class Pusher:
                     await self._state.customer_service_refused()
                 elif exc.transient and index == 0 and not hold_transient:
                     raise
-                unsent = text if index == 0 else _remainder(pages.parts[index:], pages.rest)
+                unsent = held if index == 0 else _remainder(pages.parts[index:], pages.rest)
                 await self._state.hold(user, unsent)
                 log.info(
                     "wechat_push_held errcode=%s sent_parts=%s parts=%s",

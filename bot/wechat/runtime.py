@@ -17,13 +17,14 @@ from starlette.routing import BaseRoute, Route
 from bot.wechat.api_client import WeChatApi
 from bot.wechat.conversation import Conversation
 from bot.wechat.delivery import Responder
-from bot.wechat.notifier import WeChatNotifier
+from bot.wechat.notifier import WECOM_ROBOT, WeChatNotifier
 from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import CallbackCodec
 from bot.wechat.state import ChannelState
 from bot.wechat.views import CallbackViews
 from bot.wechat.wecom_robot import WeComRobot
 from core.errors import ConfigurationError
+from core.people import UserRef
 from core.ports import Notifier
 from desk.api import DeskApi
 
@@ -53,7 +54,7 @@ class WeChatChannel:
         self._path = path
         self._views = CallbackViews(codec, responder)
         self._started = False
-        self._notifier = WeChatNotifier(pusher, robot, lambda: self._started)
+        self._notifier = WeChatNotifier(pusher, state, robot, lambda: self._started)
         self.api = api
         self.responder = responder
 
@@ -84,6 +85,12 @@ class WeChatChannel:
     @property
     def notifier(self) -> Notifier:
         return self._notifier
+
+    @property
+    def expert_destinations(self) -> list[UserRef]:
+        """Shared places that should hear about every ticket (the desk's
+        ``expert_destinations``): the WeCom group robot, when configured."""
+        return [WECOM_ROBOT] if self._robot is not None else []
 
 
 def build_wechat_channel(
