@@ -2,21 +2,22 @@
 
 Routing (handler group 0 takes the first match, so the order below is the precedence):
 
-====================================  ==========================================
-update                                handled by
-====================================  ==========================================
-any edited message                    a note in private chats, silence elsewhere
-the bot added to a group              one note pointing to the private chat
-/answer, /queue, /stats (anywhere)    experts (the desk checks the role)
-a reply in the expert group           experts: the answer to the card it replies to
-/start /help /my /cancel (private)    askers
-/docs /remove, a document (private)   admins (non-admins get a polite refusal)
-text (private)                        askers: a question
-anything else (private)               a specific polite reply (photo, voice…)
-a command in another group            a note pointing to the private chat
-card buttons (``tk:``)                experts
-every other button                    askers
-====================================  ==========================================
+======================================  ==============================================
+update                                  handled by
+======================================  ==============================================
+any edited message                      a note in private chats, silence elsewhere
+the bot added to a group                one note pointing to the private chat
+/answer, /queue, /stats (anywhere)      experts (the desk checks the role)
+a reply in the expert group             experts: the answer, if it replies to a card
+a reply in a private chat               experts if it replies to a card, else a question
+/start /help /my /cancel (private)      askers
+/docs /remove, a document (private)     admins (non-admins get a polite refusal)
+text (private)                          askers: a question
+anything else (private)                 a specific polite reply (photo, voice…)
+a command in another group              a note pointing to the private chat
+card buttons (``tk:``)                  experts
+every other button                      askers
+======================================  ==============================================
 """
 
 from __future__ import annotations
@@ -98,6 +99,15 @@ def register_handlers(application: Application, services: BotServices) -> None: 
         else filters.Chat(allow_empty=False)
     )
 
+    async def private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A reply to a card an expert got privately answers it; any other reply is a question."""
+        if not await experts.reply_to_card(update, context):
+            await askers.question(update, context)
+
+    async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In the expert group a reply to a card is its answer; other replies are chat."""
+        await experts.reply_to_card(update, context)
+
     application.add_handler(TypeHandler(Update, intake.gate), group=-1)
     handlers: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]] = [
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.ChatType.PRIVATE, askers.edited),
@@ -107,9 +117,9 @@ def register_handlers(application: Application, services: BotServices) -> None: 
         CommandHandler("queue", experts.queue, filters=new),
         CommandHandler("stats", experts.stats, filters=new),
         MessageHandler(
-            expert_chat & new & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            experts.reply_to_card,
+            expert_chat & new & filters.REPLY & filters.TEXT & ~filters.COMMAND, group_reply
         ),
+        MessageHandler(private & filters.REPLY & filters.TEXT & ~filters.COMMAND, private_reply),
         CommandHandler("start", askers.start, filters=private),
         CommandHandler("help", askers.help, filters=private),
         CommandHandler("my", askers.my, filters=private),

@@ -185,23 +185,21 @@ class AskerHandlers:
                 )
                 await self._drop(context, query)
                 return
-            lines: list[str] = []
+            text = ""
             if press.action is Action.NOT_SOLVED:
                 result = await self.s.call(desk.feedback, asker, iid, False)
-                lines.append(escape(result.text))
-                ticket = result.ticket
-                if ticket is None:
-                    ticket = await self.s.call(desk.escalate, asker, iid)
-            else:
+                if result.ticket is not None:  # the desk acted on it (e.g. reopened a ticket)
+                    text = escape(result.text)
+            if not text:
                 ticket = await self.s.call(desk.escalate, asker, iid)
+                text = html_text("telegram.ask.escalated", ticket_id=ticket.ticket_id)
         except QadeskError as exc:
             await query.answer()
             await send_html(context.bot, chat_id, _error(exc))
             return
         await query.answer()
         await self._drop(context, query)
-        lines.append(html_text("telegram.ask.escalated", ticket_id=ticket.ticket_id))
-        await send_html(context.bot, chat_id, ["\n\n".join(line for line in lines if line)])
+        await send_html(context.bot, chat_id, [text])
 
     async def _expert_feedback(
         self,

@@ -112,19 +112,20 @@ class ExpertHandlers:
         await refresh_cards(context.bot, self.s, ticket)
 
     # --- answers --------------------------------------------------------------------------
-    async def reply_to_card(self, update: Update, context: Context) -> None:
-        """A reply in the expert group: if it replies to a card, it is that ticket's answer."""
+    async def reply_to_card(self, update: Update, context: Context) -> bool:
+        """A reply to a ticket card (in the expert group, or a card sent to an expert
+        privately) is that ticket's answer. False when the reply is to something else."""
         message = update.effective_message
         if message is None or message.reply_to_message is None or message.from_user is None:
-            return
+            return False
         card = message.reply_to_message
         ref = message_ref(card.chat_id, card.message_id)
         ticket_id = await self.s.call(self.s.desk.ticket_for_message, CHANNEL, ref)
         if ticket_id is None:
-            return  # a reply to something else: ordinary group conversation
-        await self._answer(
-            context, message, user_ref(message.from_user), ticket_id, message.text or ""
-        )
+            return False  # ordinary group conversation, or an asker quoting an answer
+        expert = user_ref(message.from_user)
+        await self._answer(context, message, expert, ticket_id, message.text or "")
+        return True
 
     async def answer_command(self, update: Update, context: Context) -> None:
         """/answer ID 文本 — the text keeps its line breaks."""

@@ -1,9 +1,11 @@
 """The outbox's way into Telegram (``core.ports.Notifier``).
 
 * ``EXPERT_ANSWER`` goes to the asker's chat, with 有用 / 没解决 / 转人工专家 under it.
-* ``NEW_TICKET`` and ``REANNOUNCE`` post a ticket card to the expert group and record it with
+* ``NEW_TICKET`` and ``REANNOUNCE`` post a ticket card (to the expert group when the desk
+  addresses the group, else to the expert it names) and record it with
   ``desk.link_ticket_message`` so replies to it find the ticket, after a restart too. A
-  ``NEW_TICKET`` whose card already exists (a retry after a partial failure) posts nothing.
+  ``NEW_TICKET`` whose card is already in that chat (a retry after a partial failure) posts
+  nothing.
 * ``TICKET_CLAIMED`` redraws the ticket's cards.
 
 Errors become the desk's delivery errors: a user who blocked the bot (403) or a request
@@ -26,6 +28,7 @@ from core.errors import (
     QadeskError,
     TicketNotFound,
 )
+from core.people import UserRef
 from core.tickets import Notification, NotificationKind, Ticket, TicketStatus
 
 from . import keyboards
@@ -89,17 +92,17 @@ class TelegramNotifier:
         )
 
     async def _expert_answer(self, n: Notification) -> None:
-        title = None
+        messages = plain_messages(n.text)
         markup = None
         if n.ticket_id is not None:
             title = html_text("telegram.notify.expert_answer_title", ticket_id=n.ticket_id)
-            interaction = n.data.get("interaction_id")
-            markup = keyboards.expert_answer_feedback(
-                n.ticket_id, int(interaction) if interaction and interaction.isdigit() else None
-            )
-        messages = plain_messages(n.text)
-        if title:
             messages[0] = f"{bold(title)}\n\n{messages[0]}"
+            interaction = n.data.get("interaction_id", "")
+            markup = (  # feedback on the answer itself when the desk names it, else on the ticket
+                keyboards.answer_feedback(int(interaction))
+                if interaction.isdigit()
+                else keyboards.expert_answer_feedback(n.ticket_id, None)
+            )
         await send_html(self._bot, n.recipient.address, messages, markup)
 
     async def _ticket(self, n: Notification) -> Ticket | None:
@@ -113,18 +116,25 @@ class TelegramNotifier:
         except QadeskError as exc:
             raise DeliveryError(exc.detail, ticket_id=n.ticket_id) from exc
 
+    def _card_chat(self, recipient: UserRef) -> int | str:
+        """Where a card goes: the expert group when it is the recipient, else the recipient's
+        own chat (an expert the desk notifies personally)."""
+        group = self._services.expert_chat_id
+        if group is not None and str(group) in (recipient.address, recipient.user_id):
+            return group
+        return recipient.address
+
     async def _card(self, n: Notification) -> None:
-        if self._services.expert_chat_id is None:
-            raise PermanentDeliveryError("no expert chat configured", ticket_id=n.ticket_id)
         if n.ticket_id is None:
             raise PermanentDeliveryError("card without a ticket", notification_id=n.notification_id)
+        chat_id = self._card_chat(n.recipient)
         again = n.kind is NotificationKind.REANNOUNCE
         if not again:
-            existing = await self._services.call(
+            refs = await self._services.call(
                 self._services.desk.ticket_messages, n.ticket_id, CHANNEL
             )
-            if existing:
-                log.info("card_exists ticket_id=%s refs=%s", n.ticket_id, len(existing))
+            if any(ref.startswith(f"{chat_id}:") for ref in refs):
+                log.info("card_exists ticket_id=%s chat_id=%s", n.ticket_id, chat_id)
                 return
         ticket = await self._ticket(n)
         if ticket is not None:
@@ -133,7 +143,7 @@ class TelegramNotifier:
             key = "telegram.card.title_again" if again else "telegram.card.title"
             text = f"🆕 {bold(html_text(key, ticket_id=n.ticket_id))}\n\n{escape(n.text)}"
             markup = keyboards.card_for(n.ticket_id, TicketStatus.OPEN)
-        await post_card(self._bot, self._services, n.ticket_id, text, markup)
+        await post_card(self._bot, self._services, chat_id, n.ticket_id, text, markup)
 
     async def _claimed(self, n: Notification) -> None:
         ticket = await self._ticket(n)

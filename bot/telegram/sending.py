@@ -130,12 +130,15 @@ async def refresh_cards(bot: Bot, services: BotServices, ticket: Ticket) -> int:
 
 
 async def post_card(
-    bot: Bot, services: BotServices, ticket_id: int, text: str, markup: InlineKeyboardMarkup
+    bot: Bot,
+    services: BotServices,
+    chat_id: int | str,
+    ticket_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup,
 ) -> Message:
-    """Post a ticket card to the expert group and remember it in the desk."""
-    if services.expert_chat_id is None:
-        raise RuntimeError("no expert chat configured")
-    [message] = await send_html(bot, services.expert_chat_id, [text], markup)
+    """Post a ticket card and remember it in the desk (replies to it answer the ticket)."""
+    [message] = await send_html(bot, chat_id, [text], markup)
     ref = message_ref(message.chat_id, message.message_id)
     await services.call(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
     return message

@@ -26,6 +26,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -117,8 +118,8 @@ class SentMessage:
 class ApiCall:
     method: str
     params: dict[str, Any]
-    at: float
-    status: int = 200
+    at: float  # when it arrived
+    status: int | None = 200  # None while the call is in flight
 
 
 @dataclass
@@ -151,6 +152,7 @@ class FakeBotApi:
         self.chat_actions: list[tuple[int, str, float]] = []
         self.files: dict[str, StoredFile] = {}
         self.downloads: list[str] = []
+        self.failed_downloads: list[str] = []
         self.webhook: dict[str, Any] | None = None
         self.webhook_statuses: list[int] = []
         self.commands: dict[str, Any] = {}
@@ -208,6 +210,10 @@ class FakeBotApi:
         self._faults.append(Fault(method, status, description or default.get(status, "Error"),
                                   retry_after, times, chat_id))  # fmt: skip
 
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._delays.clear()
+
     def delay(self, method: str, seconds: float, chat_id: int | None = None) -> None:
         """Every call of ``method`` (to ``chat_id``) waits ``seconds`` before it is answered."""
         self._delays.append((method, seconds, chat_id))
@@ -218,7 +224,9 @@ class FakeBotApi:
         """Store a file; returns the ``document`` object a message carries."""
         number = len(self.files) + 1
         file_id, unique = f"FILE{number:04d}-{name.encode().hex()[:16]}", f"u{number:04d}"
-        self.files[file_id] = StoredFile(file_id, unique, f"documents/file_{number}_{name}", data)
+        self.files[file_id] = StoredFile(
+            file_id, unique, f"documents/file_{number}{PurePosixPath(name).suffix}", data
+        )
         return {"file_id": file_id, "file_unique_id": unique, "file_name": name,
                 "file_size": len(data) if declared_size is None else declared_size}  # fmt: skip
 
@@ -282,26 +290,34 @@ class FakeBotApi:
     def called(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
 
+    def confirmed(self, update_id: int) -> bool:
+        """Whether the bot has fetched ``update_id`` (a later getUpdates offset is past it)."""
+        return any(
+            (_int(c.params.get("offset")) or 0) > update_id for c in self.called("getUpdates")
+        )
+
     # --- the HTTP side --------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response:
         token, method = request.path_params["token"], request.path_params["method"]
-        params = await _params(request)
-        call = ApiCall(method, params, time.monotonic())
+        call = ApiCall(method, await _params(request), time.monotonic(), status=None)
+        async with self._changed:  # visible at once: tests may wait for a call in flight
+            self.calls.append(call)
+            self._changed.notify_all()
         try:
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
-            await self._maybe_delay(method, params)
-            self._maybe_fail(method, params)
+            await self._maybe_delay(method, call.params)
+            self._maybe_fail(method, call.params)
             handler = getattr(self, f"_api_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            result = await handler(params)
+            result = await handler(call.params)
             response: Response = JSONResponse({"ok": True, "result": result})
+            status = 200
         except ApiError as exc:
-            call.status = exc.status
-            response = _error_response(exc)
+            response, status = _error_response(exc), exc.status
         async with self._changed:
-            self.calls.append(call)
+            call.status = status
             self._changed.notify_all()
         return response
 
@@ -310,6 +326,11 @@ class FakeBotApi:
         stored = next((f for f in self.files.values() if f.path == path), None)
         if token != self.token or stored is None:
             return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+        try:
+            self._maybe_fail("download", {})  # fail("download", 502) breaks the next download
+        except ApiError as exc:
+            self.failed_downloads.append(path)
+            return _error_response(exc)
         async with self._changed:
             self.downloads.append(path)
             self._changed.notify_all()

@@ -9,12 +9,18 @@ at the stand-in with ``base_url``/``base_file_url``, in polling or webhook mode.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from docx import Document
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
 from starlette.applications import Starlette
 
 from bot.telegram.runtime import TelegramChannel, build_telegram_channel
@@ -23,7 +29,9 @@ from tests.fakes.telegram_api import FakeBotApi, SentMessage, serve_asgi
 
 EXPERT_CHAT = -1001234567890
 WEBHOOK_SECRET = "s3cret-Token_for-tests"
-FAST = Tuning(poll_timeout_s=5, network_backoff_s=0.05)
+# Quick retries, and flood control loose enough for scripted conversations (the flood test
+# sets its own).
+FAST = Tuning(poll_timeout_s=5, network_backoff_s=0.05, flood_capacity=30)
 
 
 def tg_user(uid: int, first_name: str = "用户", last_name: str | None = None) -> dict[str, Any]:
@@ -173,3 +181,33 @@ async def running_bot(
             if server is not None and task is not None:
                 server.should_exit = True
                 await task
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A real PDF with a Chinese text layer (reportlab's built-in STSong-Light CID font)."""
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    y = 800.0
+    for line in lines:
+        for start in range(0, max(len(line), 1), 36):  # wrap long lines
+            if y < 60:
+                page.showPage()
+                y = 800.0
+            page.setFont("STSong-Light", 12)
+            page.drawString(50, y, line[start : start + 36])
+            y -= 20
+    page.save()
+    return buffer.getvalue()
+
+
+def make_docx(title: str, paragraphs: list[str]) -> bytes:
+    """A real Word document: a title heading and paragraphs."""
+    document = Document()
+    document.add_heading(title, level=1)
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,63 @@
+"""``build_telegram_channel``: what it accepts, refuses and derives (no network needed)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.routing import Route
+
+from bot.telegram.runtime import build_telegram_channel
+from core.errors import ConfigurationError
+from tests.fakes.desk import FakeDesk
+
+TOKEN = "123456:ABC-def_ghi"
+
+
+def build(**overrides: object):
+    args: dict[str, object] = {
+        "token": TOKEN,
+        "api_url": None,
+        "file_url": None,
+        "webhook_url": None,
+        "webhook_secret": None,
+        "expert_chat_id": -100123,
+        "max_file_bytes": 50 * 1024 * 1024,
+    }
+    args.update(overrides)
+    return build_telegram_channel(FakeDesk(), **args)  # type: ignore[arg-type]
+
+
+def test_polling_by_default_with_no_routes():
+    channel = build()
+    assert channel.name == "telegram"
+    assert channel.routes() == []
+    assert channel.application.updater is not None
+    assert channel.services.max_file_bytes == 20 * 1024 * 1024  # Telegram's getFile limit
+
+
+def test_webhook_mode_has_one_route_and_no_updater():
+    channel = build(webhook_url="https://desk.example.cn/hooks/tg", webhook_secret="abc_DEF-123")
+    [route] = channel.routes()
+    assert isinstance(route, Route) and route.path == "/hooks/tg" and route.methods == {"POST"}
+    assert channel.application.updater is None
+
+
+def test_self_hosted_bot_api_server_gets_file_url_and_its_own_size_limit():
+    channel = build(api_url="http://127.0.0.1:8081/bot")
+    bot = channel.application.bot
+    assert bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
+    assert bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
+    assert channel.services.max_file_bytes == 50 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"token": ""}, "token"),
+        ({"webhook_url": "https://x.cn/tg"}, "secret"),
+        ({"webhook_url": "https://x.cn/tg", "webhook_secret": "has space"}, "secret"),
+        ({"webhook_url": "ftp://x.cn/tg", "webhook_secret": "ok"}, "http"),
+    ],
+)
+def test_unsafe_or_incomplete_settings_are_refused(overrides, problem):
+    with pytest.raises(ConfigurationError, match=problem):
+        build(**overrides)
