@@ -21,6 +21,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ODD_SPACES = re.compile("[\u00a0\u2002-\u200a\u202f\u205f\t\v\f]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _FRONT_FIELD = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
@@ -80,6 +81,11 @@ def split_front_matter(text: str) -> tuple[dict[str, str], str]:
                 value = value[1:-1]
             fields[field.group(1).lower()] = value
     return fields, text[match.end() :]
+
+
+def strip_html_comments(text: str) -> str:
+    """Remove ``<!-- … -->`` comments (markdown law files carry ``<!-- INFO END -->``)."""
+    return _COMMENT.sub("", text)
 
 
 def unwrap_autolinks(text: str) -> str:

@@ -74,7 +74,8 @@ def decode_text(data: bytes, *, prefer: str | None = None) -> tuple[str, str]:
     """Decode ``data`` and return ``(text, encoding)``.
 
     Tries, in order: ``prefer`` (e.g. an HTML page's declared charset), UTF-8 strictly, a
-    byte-order mark, GB18030 strictly (covers GBK and GB2312), then charset-normalizer's best
+    byte-order mark, GB18030 strictly (covers GBK and GB2312; when the bytes are valid Big5
+    as well, charset-normalizer chooses between the two), then charset-normalizer's best
     guess. Raises :class:`NotText` for binaries and for text that decodes to garbage.
     """
     if looks_binary(data):
@@ -90,14 +91,26 @@ def decode_text(data: bytes, *, prefer: str | None = None) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             continue
         if readable_share(text) >= 0.99:
+            if encoding == "gb18030" and encoding != prefer and _also_big5(data):
+                return _detect(data, among=["gb18030", "big5"])
             return text, encoding
     return _detect(data)
 
 
-def _detect(data: bytes) -> tuple[str, str]:
+def _also_big5(data: bytes) -> bool:
+    """True when the bytes are valid Big5 too (GB18030 then decodes Traditional text written
+    in Big5 into nonsense without any error, so detection has to choose)."""
+    try:
+        data.decode("big5")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _detect(data: bytes, among: list[str] | None = None) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    best = from_bytes(data, cp_isolation=among).best()
     if best is None:
         raise NotText("no text encoding fits")
     text = str(best)

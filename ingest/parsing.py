@@ -65,6 +65,7 @@ def clean_lines(raw: RawText) -> CleanText:
     """
     text = cleaning.normalize_characters(raw.text)
     front, text = cleaning.split_front_matter(text)
+    text = cleaning.strip_html_comments(text)
     hints = dict(raw.hints)
     if raw.fmt == "html" or (raw.fmt in {"text", "markdown"} and looks_like_html(text)):
         text, page_hints = html_to_text(cleaning.unwrap_autolinks(text))

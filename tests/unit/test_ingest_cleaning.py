@@ -97,6 +97,13 @@ def test_spaced_out_pdf_text_is_closed_up_but_ordinary_spaces_stay() -> None:
     assert cleaning.close_cjk_gaps(ordinary) == ordinary
 
 
+def test_html_comments_are_removed() -> None:
+    assert (
+        cleaning.strip_html_comments("标题\n<!-- INFO END -->\n正文<!--\n注释\n-->。")
+        == "标题\n\n正文。"
+    )
+
+
 def test_markdown_links_keep_their_text() -> None:
     assert cleaning.strip_markdown_links("见[产品质量法](http://x.cn/a(1).md)![图](a.png)") == (
         "见产品质量法"

@@ -56,6 +56,15 @@ def test_decode_text_order() -> None:
     assert decode_text(text.encode("gbk"), prefer="gbk")[1] == "gbk"
 
 
+def test_big5_traditional_text_is_not_mistaken_for_gbk(tmp_path: Path) -> None:
+    traditional = "關於進一步發揮質量基礎設施支撐引領民營企業提質增效升級作用的意見\n\n各地要加強質量基礎設施建設，支持民營企業發展。"
+    path = tmp_path / "big5.txt"
+    path.write_bytes(traditional.encode("big5"))
+    doc = parse_file(path)
+    assert doc.document.title == "关于进一步发挥质量基础设施支撑引领民营企业提质增效升级作用的意见"
+    assert doc.text == "各地要加强质量基础设施建设，支持民营企业发展。"
+
+
 def test_binary_is_not_text() -> None:
     assert looks_binary(b"\x00\x01\x02PK\x03\x04" * 100)
     assert not looks_binary("质量".encode("utf-16"))
