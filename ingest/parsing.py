@@ -17,7 +17,7 @@ from ingest import boilerplate, cleaning, metadata
 from ingest.chunking import make_chunks
 from ingest.header import pop_field_lines
 from ingest.html_text import html_to_text, looks_like_html
-from ingest.readers import RawText, is_supported, read_text, suffix_of
+from ingest.readers import RawText, is_supported, read_text, unsupported
 from ingest.sources import SourceEntry, source_entry
 from ingest.structure import outline
 
@@ -142,11 +142,7 @@ def read_file(path: Path, file_name: str, max_bytes: int) -> bytes:
     """The bytes of ``path``, refusing unsupported types, missing files and files over
     ``max_bytes`` before reading them."""
     if not is_supported(file_name):
-        raise UnsupportedFormat(
-            file_name,
-            f"unsupported file type {suffix_of(file_name) or '(none)'}",
-            reason="unsupported",
-        )
+        raise unsupported(file_name)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -175,5 +171,9 @@ def parse_file(
     path = Path(path)
     name = file_name or path.name
     data = read_file(path, name, max_bytes)
-    entry = source_entry(path.parent, name) or source_entry(path.parent, path.name)
-    return parse_bytes(data, name, entry=entry, max_bytes=max_bytes)
+    return parse_bytes(data, name, entry=source_beside(path, name), max_bytes=max_bytes)
+
+
+def source_beside(path: Path, file_name: str) -> SourceEntry | None:
+    """The source-table row naming this file (by its document name, else its path's name)."""
+    return source_entry(path.parent, file_name) or source_entry(path.parent, path.name)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.documents import ParsedDocument, SourceDocument
-from core.errors import IngestError, UnreadableFile, UnsupportedFormat
+from core.errors import IngestError, UnreadableFile
 from core.ports import DocumentStore
 from ingest.parsing import (
     DEFAULT_MAX_BYTES,
@@ -25,9 +25,9 @@ from ingest.parsing import (
     parse_bytes,
     parse_file,
     read_file,
+    source_beside,
 )
-from ingest.readers import is_supported
-from ingest.sources import source_entry
+from ingest.readers import is_supported, unsupported
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -146,10 +146,7 @@ def expand_paths(paths: Iterable[Path | str]) -> list[tuple[Path, IngestError | 
         elif not path.exists():
             expanded.append((path, UnreadableFile(path.name, "no such file", reason="missing")))
         elif not is_supported(path.name):
-            error = UnsupportedFormat(
-                path.name, f"unsupported file type {path.suffix or '(none)'}", reason="unsupported"
-            )
-            expanded.append((path, error))
+            expanded.append((path, unsupported(path.name)))
         else:
             expanded.append((path, None))
     return expanded
@@ -186,8 +183,7 @@ class IngestPipeline:
                 len(self._chunks(same)),
                 duplicate_of=same.file_name,
             )
-        entry = source_entry(path.parent, name) or source_entry(path.parent, path.name)
-        parsed = parse_bytes(data, name, entry=entry, max_bytes=self._max_bytes)
+        parsed = parse_bytes(data, name, entry=source_beside(path, name), max_bytes=self._max_bytes)
         return self._store_parsed(parsed, current)
 
     def ingest_paths(

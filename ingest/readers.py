@@ -44,6 +44,13 @@ def is_supported(name: str) -> bool:
     return suffix_of(name) in SUPPORTED_SUFFIXES
 
 
+def unsupported(file_name: str) -> UnsupportedFormat:
+    """The error for a file type ingestion has no reader for."""
+    return UnsupportedFormat(
+        file_name, f"unsupported file type {suffix_of(file_name) or '(none)'}", reason="unsupported"
+    )
+
+
 def read_text(data: bytes, file_name: str, *, max_unpacked: int) -> RawText:
     """Extract raw text from the bytes of ``file_name`` according to its extension.
 
@@ -51,9 +58,7 @@ def read_text(data: bytes, file_name: str, *, max_unpacked: int) -> RawText:
     """
     suffix = suffix_of(file_name)
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFormat(
-            file_name, f"unsupported file type {suffix or '(none)'}", reason="unsupported"
-        )
+        raise unsupported(file_name)
     if not data.strip():
         raise EmptyDocument(file_name, "the file is empty", reason="empty")
     if suffix == ".pdf":
