@@ -101,6 +101,7 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None
     reply_to: int | None = None
     edits: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+    sent_at: float = field(default_factory=time.monotonic)
 
     def buttons(self) -> list[tuple[str, str]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
