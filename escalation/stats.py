@@ -71,7 +71,13 @@ class StatsRepo:
             ).where(asks)
         ).one()
         escalated = self._count(tickets, _within(tickets.c.created_at, since, until))
-        answered = self._count(tickets, _within(tickets.c.first_answered_at, since, until))
+        answered = self._count(
+            tickets,
+            and_(
+                tickets.c.first_answered_at.is_not(None),
+                _within(tickets.c.first_answered_at, since, until),
+            ),
+        )
         claim_times = _seconds(self._pairs(tickets.c.first_claimed_at, since, until))
         answer_times = _seconds(self._pairs(tickets.c.first_answered_at, since, until))
         feedback: dict[str, int] = dict(

@@ -196,7 +196,7 @@ class FakeKnowledge:
 class FakeIngestResult:
     status: str  # added | replaced | unchanged
     document: SourceDocument
-    chunks: tuple[Chunk, ...]
+    chunk_count: int
     replaced: SourceDocument | None = None
 
 
@@ -208,7 +208,7 @@ class FakeIngest:
 
     def ingest_file(self, path: Path, file_name: str | None = None) -> FakeIngestResult:
         name = file_name or path.name
-        if path.suffix not in (".txt", ".md"):
+        if Path(name).suffix not in (".txt", ".md"):
             raise UnsupportedFormat(name, "not a text file")
         text = path.read_text(encoding="utf-8").strip()
         if not text:
@@ -217,7 +217,7 @@ class FakeIngest:
         digest = hashlib.sha256(text.encode()).hexdigest()
         old = self.knowledge.find_by_file(name)
         if old is not None and old.content_hash == digest:
-            return FakeIngestResult("unchanged", old, tuple(self.knowledge.chunks(old.doc_id)))
+            return FakeIngestResult("unchanged", old, len(self.knowledge.chunks(old.doc_id)))
         doc = SourceDocument(
             doc_id=digest[:16],
             file_name=name,
@@ -228,4 +228,4 @@ class FakeIngest:
         )
         chunks = (Chunk(f"{doc.doc_id}:0", doc.doc_id, 0, body.strip() or title),)
         self.knowledge.put(doc, chunks)
-        return FakeIngestResult("replaced" if old else "added", doc, chunks, old)
+        return FakeIngestResult("replaced" if old else "added", doc, len(chunks), old)

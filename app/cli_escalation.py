@@ -1,0 +1,331 @@
+"""The expert and admin console: ``qadesk tickets …``, ``qadesk experts …``, ``qadesk stats``.
+
+Every command goes through ``desk.Desk`` as one console user (``--as``, default
+``console:admin``, whom the composition root seeds as admin and expert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import click
+import typer
+
+import prompts
+from core.errors import AlreadyClaimed, ConfigurationError, QadeskError
+from core.people import Domain, Role, UserRef
+from core.tickets import Ticket, TicketStatus
+from desk import report, texts
+from desk.service import Desk
+from escalation.records import user_from_key
+
+DeskFactory = Callable[[], Desk]
+
+CONSOLE_ADMIN = "console:admin"
+AsUser = Annotated[
+    str, typer.Option("--as", help="Act as this user (channel:user_id).", show_default=True)
+]
+
+
+def say(key: str, **values: object) -> str:
+    return prompts.text(f"escalation.cli.{key}", **values)
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _reporting(ticket_id: int | None = None) -> Iterator[None]:
+    """Turn the desk's errors into Chinese on stderr and exit status 1."""
+    try:
+        yield
+    except AlreadyClaimed as exc:
+        holder = exc.holder or "?"
+        _fail(say("already_claimed", ticket_id=ticket_id, holder=holder))
+    except QadeskError as exc:
+        _fail(f"{prompts.error_text(exc.code)} ({exc.detail})")
+
+
+def parse_user(key: str) -> UserRef:
+    try:
+        return user_from_key(key)
+    except ConfigurationError:
+        _fail(say("bad_user"))
+        raise
+
+
+def parse_domain(value: str | None) -> Domain | None:
+    if value is None:
+        return None
+    try:
+        return Domain(value.strip().lower())
+    except ValueError:
+        _fail(say("bad_domain", domain=value))
+        raise
+
+
+def parse_domains(values: list[str]) -> list[Domain]:
+    found: list[Domain] = []
+    for value in values:
+        for part in value.replace(",", "|").split("|"):
+            if part.strip():
+                domain = parse_domain(part)
+                assert domain is not None
+                found.append(domain)
+    return found
+
+
+def parse_status(value: str | None) -> TicketStatus | None:
+    if value is None:
+        return None
+    try:
+        return TicketStatus(value.strip().lower())
+    except ValueError:
+        _fail(say("bad_status", status=value))
+        raise
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """``2025-03-01`` or ``2025-03-01T09:30``; without a zone it is this machine's local time."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        _fail(say("bad_time", value=value))
+        raise
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(UTC)
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def ticket_line(ticket: Ticket, now: datetime) -> str:
+    return say(
+        "ticket_line",
+        ticket_id=ticket.ticket_id,
+        status=texts.status_label(ticket.status),
+        domain=texts.domain_label(ticket.domain),
+        age=texts.duration((now - ticket.created_at).total_seconds()),
+        asker=ticket.asker.display_name or ticket.asker.key,
+        question=texts.clip(ticket.question.replace("\n", " "), 60),
+    )
+
+
+def ticket_details(ticket: Ticket) -> list[str]:
+    lines = [
+        say(
+            "show_title",
+            ticket_id=ticket.ticket_id,
+            status=texts.status_label(ticket.status),
+            domain=texts.domain_label(ticket.domain),
+        ),
+        say(
+            "show_asker",
+            asker=ticket.asker.display_name or ticket.asker.user_id,
+            channel=ticket.asker.channel.value,
+        ),
+        say("show_created", at=_local(ticket.created_at)),
+        say("show_question", question=ticket.question),
+    ]
+    if ticket.draft_answer:
+        lines.append(say("show_draft", draft=ticket.draft_answer))
+    if ticket.passages:
+        lines.append(say("show_passages"))
+        for n, citation in enumerate(ticket.passages, 1):
+            lines.append(say("show_passage", n=n, label=texts.citation_label(citation)))
+    if ticket.claimed_by:
+        expert = ticket.claimed_by_name or ticket.claimed_by
+        lines.append(say("show_claimed", expert=expert, at=_local(ticket.claimed_at)))
+    if ticket.answer:
+        lines.append(say("show_answer", answer=ticket.answer))
+        if ticket.answered_at:
+            lines.append(say("show_answered", at=_local(ticket.answered_at)))
+    if ticket.published_faq_id:
+        lines.append(say("show_published", faq_id=ticket.published_faq_id))
+    return lines
+
+
+def _desk_from_settings() -> Desk:
+    """The desk of the configured installation (closed when the command ends)."""
+    from app import bootstrap
+    from app.settings import Settings
+
+    # Settings' values come from the environment, which mypy cannot see.
+    container = bootstrap.build(Settings())  # type: ignore[call-arg]
+    click.get_current_context().call_on_close(container.close)
+    desk: Desk = container.desk
+    return desk
+
+
+def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
+    """Add ``tickets``, ``experts`` and ``stats`` to ``cli``; ``get_desk`` builds the desk
+    (default: from settings, through the composition root)."""
+    factory = get_desk or _desk_from_settings
+    tickets = typer.Typer(help="Expert tickets: list, show, claim, answer.", no_args_is_help=True)
+    experts = typer.Typer(help="Experts and admins, with their domains.", no_args_is_help=True)
+    cli.add_typer(tickets, name="tickets")
+    cli.add_typer(experts, name="experts")
+
+    @tickets.command("list")
+    def tickets_list(
+        status: Annotated[str | None, typer.Option(help="open, claimed, answered…")] = None,
+        domain: Annotated[str | None, typer.Option(help="metrology, food…")] = None,
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """List tickets, oldest first."""
+        user, wanted, area = parse_user(as_user), parse_status(status), parse_domain(domain)
+        desk = factory()
+        with _reporting():
+            found = desk.tickets(user, wanted, area)
+        now = datetime.now(UTC)
+        for ticket in found:
+            typer.echo(ticket_line(ticket, now))
+        typer.echo(say("count", count=len(found)) if found else say("no_tickets"))
+
+    @tickets.command("show")
+    def tickets_show(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Show a ticket: question, draft, passages, answer and its history."""
+        user = parse_user(as_user)
+        desk = factory()
+        with _reporting(ticket_id):
+            ticket = desk.ticket(user, ticket_id)
+            events = desk.ticket_events(user, ticket_id)
+        for line in ticket_details(ticket):
+            typer.echo(line)
+        typer.echo(say("show_events"))
+        for event in events:
+            action = prompts.text(f"escalation.event.{event.action}")
+            typer.echo(
+                say("show_event", at=_local(event.at), action=action, actor=event.actor or "")
+            )
+
+    @tickets.command("claim")
+    def tickets_claim(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Claim a ticket (one expert wins; others are told who has it)."""
+        user = parse_user(as_user)
+        desk = factory()
+        with _reporting(ticket_id):
+            desk.claim(user, ticket_id)
+        typer.echo(say("claimed", ticket_id=ticket_id))
+
+    @tickets.command("release")
+    def tickets_release(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Give a claimed ticket back to the queue."""
+        user = parse_user(as_user)
+        desk = factory()
+        with _reporting(ticket_id):
+            desk.release(user, ticket_id)
+        typer.echo(say("released", ticket_id=ticket_id))
+
+    @tickets.command("answer")
+    def tickets_answer(
+        ticket_id: int,
+        text: Annotated[str, typer.Option("--text", help="The answer for the asker.")],
+        publish: Annotated[
+            bool, typer.Option("--publish", help="Also add it to the library as an FAQ entry.")
+        ] = False,
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """Answer a ticket; the answer reaches the asker on their channel."""
+        user = parse_user(as_user)
+        if not text.strip():
+            _fail(say("empty_answer"))
+        desk = factory()
+        with _reporting(ticket_id):
+            ticket = desk.answer_ticket(user, ticket_id, text, publish=publish)
+        typer.echo(say("answered", ticket_id=ticket_id))
+        if ticket.published_faq_id:
+            typer.echo(say("published", faq_id=ticket.published_faq_id))
+
+    @tickets.command("publish")
+    def tickets_publish(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Add an answered ticket to the library as an expert FAQ entry."""
+        user = parse_user(as_user)
+        desk = factory()
+        with _reporting(ticket_id):
+            entry = desk.publish(user, ticket_id)
+        typer.echo(say("published", faq_id=entry.faq_id))
+
+    @experts.command("add")
+    def experts_add(
+        user_key: Annotated[str, typer.Argument(help="channel:user_id, e.g. telegram:12345")],
+        domains: Annotated[
+            list[str] | None, typer.Argument(help="Domains (none: every domain).")
+        ] = None,
+        admin: Annotated[bool, typer.Option("--admin", help="Make them an admin.")] = False,
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """Make someone an expert (or admin) of some domains."""
+        actor, target = parse_user(as_user), parse_user(user_key)
+        areas = parse_domains(domains or [])
+        desk = factory()
+        with _reporting():
+            person = desk.add_expert(actor, target, areas, Role.ADMIN if admin else Role.EXPERT)
+        typer.echo(
+            say(
+                "expert_saved",
+                user=person.user.key,
+                role=prompts.text(f"escalation.role.{person.role.value}"),
+                domains=_domains_label(person.domains),
+            )
+        )
+
+    @experts.command("list")
+    def experts_list(as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """List experts and admins with their domains."""
+        actor = parse_user(as_user)
+        desk = factory()
+        with _reporting():
+            people = desk.experts(actor)
+        for person in people:
+            typer.echo(
+                say(
+                    "expert_line",
+                    user=person.user.key,
+                    name=person.user.display_name or "—",
+                    role=prompts.text(f"escalation.role.{person.role.value}"),
+                    domains=_domains_label(person.domains),
+                )
+            )
+        if not people:
+            typer.echo(say("no_experts"))
+
+    @experts.command("remove")
+    def experts_remove(user_key: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Take away someone's expert or admin role."""
+        actor, target = parse_user(as_user), parse_user(user_key)
+        desk = factory()
+        with _reporting():
+            desk.remove_expert(actor, target)
+        typer.echo(say("expert_removed", user=target.key))
+
+    @cli.command("stats")
+    def stats(
+        since: Annotated[str | None, typer.Option(help="From (2025-03-01 or …T09:30).")] = None,
+        until: Annotated[str | None, typer.Option(help="Up to, not including.")] = None,
+        as_csv: Annotated[bool, typer.Option("--csv", help="CSV: section,key,value.")] = False,
+    ) -> None:
+        """Service statistics for a period (default: all time)."""
+        start, end = parse_time(since), parse_time(until)
+        desk = factory()
+        with _reporting():
+            figures = desk.stats(start, end)
+        if as_csv:
+            typer.echo(report.csv_report(figures), nl=False)
+        else:
+            typer.echo(report.text_report(figures))
+
+
+def _domains_label(domains: tuple[Domain, ...]) -> str:
+    if not domains:
+        return say("all_domains")
+    return "、".join(texts.domain_label(d) for d in domains)

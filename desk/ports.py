@@ -1,0 +1,53 @@
+"""What the desk needs from the knowledge base and from ingestion (structural types, so the
+real ``knowledge.base.KnowledgeBase`` and ``ingest.pipeline.IngestPipeline`` fit, and so do
+test fakes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from core.answers import Answer, FaqEntry
+from core.documents import Chunk, SourceDocument
+
+
+class Library(Protocol):
+    def answer(self, question: str) -> Answer: ...
+
+    def add_faq(self, entry: FaqEntry) -> FaqEntry: ...
+
+    def remove_faq(self, faq_id: str) -> bool: ...
+
+    def similar_faq(self, question: str) -> FaqEntry | None: ...
+
+    def documents(self) -> list[SourceDocument]: ...
+
+    def get(self, doc_id: str) -> SourceDocument | None: ...
+
+    def find_by_file(self, file_name: str) -> SourceDocument | None: ...
+
+    def remove(self, doc_id: str) -> SourceDocument | None: ...
+
+    def chunks(self, doc_id: str) -> list[Chunk]: ...
+
+
+class IngestedFile(Protocol):
+    """What ingesting one file did (``ingest.pipeline.IngestResult``)."""
+
+    @property
+    def status(self) -> str: ...  # added | replaced | unchanged
+
+    @property
+    def document(self) -> SourceDocument: ...
+
+    @property
+    def chunk_count(self) -> int: ...
+
+    @property
+    def replaced(self) -> SourceDocument | None: ...
+
+
+class Ingestor(Protocol):
+    """Adds one file to the library; raises ``core.errors.IngestError`` when it cannot."""
+
+    def ingest_file(self, path: Path, file_name: str | None = None) -> IngestedFile: ...

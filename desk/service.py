@@ -1,0 +1,468 @@
+"""``Desk``: the application service every channel calls (implements ``desk.api.DeskApi``).
+
+It joins the knowledge base (answers, FAQ entries, documents), ingestion and the escalation
+store (tickets, people, interactions, the outbox). Channels hold no business rules: they turn
+an update into one call here and render what comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import fields, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import prompts
+from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
+from core.documents import SourceDocument
+from core.errors import InvalidQuestion, InvalidTransition, NotPermitted
+from core.people import Domain, Role, UserRef
+from core.tickets import Ticket, TicketStatus
+from desk import texts
+from desk.announce import Announcer
+from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
+from desk.library_admin import LibraryAdmin
+from desk.ports import Ingestor, Library
+from escalation.clock import Clock
+from escalation.domains import infer_domain
+from escalation.faq import FaqRecord
+from escalation.interactions import InteractionKind
+from escalation.people import Person
+from escalation.store import EscalationStore, Transaction
+from escalation.tickets import ACTIVE, TicketEvent
+
+log = logging.getLogger(__name__)
+
+STAFF = (Role.EXPERT, Role.ADMIN)
+
+
+class Desk:
+    """The quality-expert Q&A desk.
+
+    ``knowledge`` answers and keeps FAQ entries and documents; ``store`` is the escalation
+    store; ``ingest`` adds files to the library. ``expert_destinations`` are shared places that
+    hear about every ticket (the Telegram expert group, a WeCom robot). Unclaimed tickets are
+    announced again after ``reannounce_after`` (see :meth:`reannounce_due`).
+    """
+
+    def __init__(
+        self,
+        knowledge: Library,
+        store: EscalationStore,
+        ingest: Ingestor | None = None,
+        *,
+        expert_destinations: Sequence[UserRef] = (),
+        clock: Clock | None = None,
+        max_question_chars: int = 1000,
+        reannounce_after: timedelta = timedelta(minutes=30),
+    ) -> None:
+        self._knowledge = knowledge
+        self._store = store
+        self._clock = clock or store.clock
+        self._max_chars = max_question_chars
+        self._reannounce_after = reannounce_after
+        self._announce = Announcer(expert_destinations)
+        self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
+
+    @property
+    def store(self) -> EscalationStore:
+        return self._store
+
+    # --- askers -----------------------------------------------------------------------------
+    def ask(self, user: UserRef, text: str) -> Reply:
+        """Answer from the library, or open (or find) a ticket for an expert."""
+        question = " ".join(text.split())
+        problem = self._problem(question)
+        if problem is None:
+            try:
+                answer = self._knowledge.answer(question)
+            except InvalidQuestion:
+                problem = prompts.error_text(InvalidQuestion.code)
+        if problem is not None:
+            refused = Answer(question, Decision.ESCALATE, problem, reason=EscalationReason.INVALID)
+            with self._store.transaction() as tx:
+                tx.people.touch(user)
+                iid = tx.interactions.record(user, refused, question=question, decision="invalid")
+            log.info("question refused interaction=%s user=%s", iid, user.key)
+            return Reply(iid, problem, refused, offer_feedback=False)
+        with self._store.transaction() as tx:
+            tx.people.touch(user)
+            iid = tx.interactions.record(user, answer, question=question)
+            if answer.decision is Decision.ANSWER:
+                ticket, repeated = None, False
+            else:
+                ticket, repeated = self._open_ticket(
+                    tx, user, question, answer.text, answer.citations, iid
+                )
+        log.info(
+            "question handled interaction=%s decision=%s confidence=%.2f ticket=%s",
+            iid,
+            answer.decision.value,
+            answer.confidence,
+            ticket.ticket_id if ticket else None,
+        )
+        if ticket is None:
+            return Reply(iid, answer.text, answer)
+        reply = texts.escalated_reply(ticket, answer.citations, repeated)
+        return Reply(iid, reply, answer, ticket, offer_feedback=False)
+
+    def feedback(self, user: UserRef, interaction_id: int, helpful: bool) -> FeedbackResult:
+        """有用 / 没解决 on a desk answer (or on an expert's answer, which closes or reopens the
+        ticket)."""
+        with self._store.transaction() as tx:
+            found = tx.interactions.set_feedback(user, interaction_id, helpful)
+            if found.kind is InteractionKind.EXPERT_ANSWER and found.ticket_id is not None:
+                return self._expert_feedback(tx, user, found.ticket_id, helpful)
+            ticket = tx.tickets.get(found.ticket_id) if found.ticket_id is not None else None
+        log.info("feedback interaction=%s helpful=%s", interaction_id, helpful)
+        if helpful:
+            return FeedbackResult(prompts.text("desk.feedback.thanks"))
+        if ticket is not None:
+            text = prompts.text("desk.feedback.escalated_already", ticket_id=ticket.ticket_id)
+            return FeedbackResult(text, ticket)
+        return FeedbackResult(prompts.text("desk.feedback.not_solved"))
+
+    def escalate(self, user: UserRef, interaction_id: int) -> Ticket:
+        """Send a question the desk answered to an expert, with the desk's answer as the draft."""
+        with self._store.transaction() as tx:
+            found = tx.interactions.own(user, interaction_id)
+            if found.kind is InteractionKind.EXPERT_ANSWER and found.ticket_id is not None:
+                return self._reopen(tx, user, found.ticket_id)
+            if found.decision == "invalid":
+                raise InvalidQuestion("cannot escalate a refused question")
+            if found.ticket_id is not None:
+                ticket = tx.tickets.get(found.ticket_id)
+                if ticket.status in ACTIVE:
+                    return ticket
+            tx.people.touch(user)
+            ticket, _ = self._open_ticket(
+                tx, user, found.question, found.answer_text, found.citations, interaction_id
+            )
+            return ticket
+
+    def my_tickets(self, user: UserRef) -> list[Ticket]:
+        """The asker's tickets, newest first."""
+        with self._store.reading() as tx:
+            return list(reversed(tx.tickets.find(asker=user)))
+
+    def cancel(self, user: UserRef, ticket_id: int) -> Ticket:
+        with self._store.transaction() as tx:
+            ticket = tx.tickets.cancel(ticket_id, user)
+            self._announce.changed(tx, ticket, "cancelled")
+        return ticket
+
+    def reopen(self, user: UserRef, ticket_id: int) -> Ticket:
+        with self._store.transaction() as tx:
+            return self._reopen(tx, user, ticket_id)
+
+    # --- experts ----------------------------------------------------------------------------
+    def role_of(self, user: UserRef) -> Role:
+        with self._store.reading() as tx:
+            return tx.people.role(user)
+
+    def pending_tickets(self, expert: UserRef, domain: Domain | None = None) -> list[Ticket]:
+        """Open tickets and those the expert holds; their own domains first, then oldest."""
+        person = self._staff(expert)
+        with self._store.reading() as tx:
+            found = tx.tickets.find(statuses=ACTIVE, domain=domain)
+        waiting = [t for t in found if t.status is TicketStatus.OPEN or t.claimed_by == expert.key]
+        return sorted(waiting, key=lambda t: (not person.covers(t.domain), t.created_at))
+
+    def tickets(
+        self,
+        user: UserRef,
+        status: TicketStatus | None = None,
+        domain: Domain | None = None,
+        limit: int = 200,
+    ) -> list[Ticket]:
+        """Every ticket (experts and admins), oldest first."""
+        self._staff(user)
+        with self._store.reading() as tx:
+            return tx.tickets.find(statuses=(status,) if status else (), domain=domain, limit=limit)
+
+    def ticket(self, user: UserRef, ticket_id: int) -> Ticket:
+        """One ticket: for its asker, experts, admins and the experts' shared destinations."""
+        with self._store.reading() as tx:
+            ticket = tx.tickets.get(ticket_id)
+            if ticket.asker.key == user.key or self._may_see_all(tx, user):
+                return ticket
+        raise NotPermitted(f"{user.key} may not see ticket {ticket_id}")
+
+    def ticket_events(self, user: UserRef, ticket_id: int) -> list[TicketEvent]:
+        self._staff(user)
+        with self._store.reading() as tx:
+            tx.tickets.get(ticket_id)
+            return tx.tickets.events(ticket_id)
+
+    def claim(self, expert: UserRef, ticket_id: int) -> Ticket:
+        """Take a ticket. Of experts claiming at once exactly one wins; the others get
+        ``AlreadyClaimed`` naming the holder."""
+        named = self._named(expert, self._staff(expert))
+        with self._store.transaction() as tx:
+            tx.people.touch(expert)
+            ticket = tx.tickets.claim(ticket_id, named)
+            self._announce.changed(tx, ticket, "claimed", ticket.claimed_by_name or "")
+        log.info("ticket claimed ticket=%s expert=%s", ticket_id, expert.key)
+        return ticket
+
+    def release(self, expert: UserRef, ticket_id: int) -> Ticket:
+        person = self._staff(expert)
+        with self._store.transaction() as tx:
+            ticket = tx.tickets.release(ticket_id, expert, force=person.role is Role.ADMIN)
+            self._announce.released(tx, ticket)
+        log.info("ticket released ticket=%s by=%s", ticket_id, expert.key)
+        return ticket
+
+    def reassign(self, actor: UserRef, ticket_id: int, to: UserRef) -> Ticket:
+        """An admin, or the expert holding the ticket, hands it to another expert."""
+        person = self._staff(actor)
+        with self._store.transaction() as tx:
+            target = tx.people.get(to.key)
+            if target is None or not target.is_staff:
+                raise NotPermitted(f"{to.key} is not an expert")
+            current = tx.tickets.get(ticket_id)
+            if person.role is not Role.ADMIN and current.claimed_by != actor.key:
+                raise NotPermitted(f"{actor.key} does not hold ticket {ticket_id}")
+            ticket = tx.tickets.reassign(ticket_id, actor, self._named(target.user, target))
+            self._announce.assigned(tx, ticket, target.user)
+            self._announce.changed(tx, ticket, "claimed", ticket.claimed_by_name or "")
+        log.info("ticket reassigned ticket=%s to=%s by=%s", ticket_id, to.key, actor.key)
+        return ticket
+
+    def answer_ticket(
+        self, expert: UserRef, ticket_id: int, text: str, publish: bool = False
+    ) -> Ticket:
+        """Record the answer and, in the same transaction, queue it for the asker."""
+        body = text.strip()
+        if not body:
+            raise InvalidQuestion("empty answer")
+        person = self._staff(expert)
+        named = self._named(expert, person)
+        with self._store.transaction() as tx:
+            tx.people.touch(expert)
+            ticket = tx.tickets.answer(ticket_id, named, body, force=person.role is Role.ADMIN)
+            delivered = Answer(
+                ticket.question, Decision.ANSWER, body, ticket.passages, 1.0, from_expert=True
+            )
+            iid = tx.interactions.record(
+                ticket.asker, delivered, kind=InteractionKind.EXPERT_ANSWER, ticket_id=ticket_id
+            )
+            name = named.display_name or named.key
+            self._announce.expert_answer(tx, ticket, iid, name)
+            self._announce.changed(tx, ticket, "answered", name)
+        log.info("ticket answered ticket=%s expert=%s", ticket_id, expert.key)
+        if publish:
+            self.publish(expert, ticket_id)
+            return self.ticket(expert, ticket_id)
+        return ticket
+
+    def publish(self, expert: UserRef, ticket_id: int) -> FaqEntry:
+        """Make the ticket's answer an expert FAQ entry of the library."""
+        named = self._named(expert, self._staff(expert))
+        entry = self._library.publish(named, ticket_id)
+        with self._store.transaction() as tx:
+            ticket = tx.tickets.get(ticket_id)
+            self._announce.changed(tx, ticket, "published", named.display_name or named.key)
+        return entry
+
+    def withdraw_faq(self, user: UserRef, faq_id: str) -> FaqRecord:
+        """Take an expert FAQ entry out of the library (kept, marked withdrawn, in the store)."""
+        self._staff(user)
+        return self._library.withdraw(user, faq_id)
+
+    def faq_entries(self, user: UserRef, flagged: bool | None = None) -> list[FaqRecord]:
+        """Published entries (``flagged=True``: those to review after a document changed)."""
+        self._staff(user)
+        with self._store.reading() as tx:
+            return tx.faq.find(flagged=flagged)
+
+    def review_faq(self, user: UserRef, faq_id: str) -> FaqRecord:
+        """An expert checked a flagged entry and keeps it."""
+        self._staff(user)
+        return self._library.clear_flag(faq_id)
+
+    def set_domain(self, expert: UserRef, ticket_id: int, domain: Domain) -> Ticket:
+        self._staff(expert)
+        with self._store.transaction() as tx:
+            ticket = tx.tickets.set_domain(ticket_id, expert, domain)
+            self._announce.changed(tx, ticket, "domain_changed")
+        return ticket
+
+    def reannounce_due(self, now: datetime | None = None) -> int:
+        """Announce again tickets nobody claimed in time; how many notifications were queued.
+
+        The server calls this periodically; several workers may do so at once.
+        """
+        moment = now or self._clock.now()
+        queued = 0
+        with self._store.transaction() as tx:
+            for ticket, level in tx.tickets.reannounce_due(moment - self._reannounce_after):
+                waited = moment - ticket.created_at
+                queued += self._announce.reannounce(tx, ticket, level, waited)
+                log.info("ticket reannounced ticket=%s level=%s", ticket.ticket_id, level)
+        return queued
+
+    # --- admins -----------------------------------------------------------------------------
+    def add_document(
+        self, admin: UserRef, path: Path, file_name: str | None = None
+    ) -> IngestOutcome:
+        self._admin(admin)
+        return self._library.add_document(path, file_name)
+
+    def remove_document(self, admin: UserRef, doc_id: str) -> SourceDocument:
+        self._admin(admin)
+        return self._library.remove_document(doc_id)
+
+    def documents(self) -> list[SourceDocument]:
+        return self._knowledge.documents()
+
+    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
+        with self._store.reading() as tx:
+            figures = tx.stats.figures(since, until)
+        return Stats(**{f.name: getattr(figures, f.name) for f in fields(Stats)})
+
+    def add_expert(
+        self,
+        admin: UserRef,
+        user: UserRef,
+        domains: Sequence[Domain] = (),
+        role: Role = Role.EXPERT,
+    ) -> Person:
+        """Give ``user`` a staff role (expert by default) with their domains."""
+        self._admin(admin)
+        if role is Role.ASKER:
+            raise InvalidTransition("use remove_expert to take a role away")
+        with self._store.transaction() as tx:
+            person = tx.people.set_role(user, role, domains)
+        log.info("role granted user=%s role=%s by=%s", user.key, role.value, admin.key)
+        return person
+
+    def remove_expert(self, admin: UserRef, user: UserRef) -> Person:
+        self._admin(admin)
+        if user.key == admin.key:
+            raise NotPermitted("an admin cannot remove their own role")
+        with self._store.transaction() as tx:
+            if tx.people.get(user.key) is None:
+                raise NotPermitted(f"{user.key} is not known")
+            person = tx.people.set_role(user, Role.ASKER)
+        log.info("role removed user=%s by=%s", user.key, admin.key)
+        return person
+
+    def experts(self, user: UserRef) -> list[Person]:
+        """Experts and admins, with their domains."""
+        self._staff(user)
+        with self._store.reading() as tx:
+            return tx.people.staff()
+
+    # --- channel state ----------------------------------------------------------------------
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        return self._store.record_inbound(user, message_key)
+
+    def last_inbound(self, user: UserRef) -> datetime | None:
+        return self._store.last_inbound(user)
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        self._store.save_reply(message_key, text)
+
+    def saved_reply(self, message_key: str) -> str | None:
+        return self._store.saved_reply(message_key)
+
+    def hold(self, user: UserRef, text: str) -> None:
+        self._store.hold(user, text)
+
+    def take_held(self, user: UserRef) -> list[str]:
+        return self._store.take_held(user)
+
+    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
+        self._store.link_ticket_message(ticket_id, channel, ref)
+
+    def ticket_for_message(self, channel: str, ref: str) -> int | None:
+        return self._store.ticket_for_message(channel, ref)
+
+    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
+        return self._store.ticket_messages(ticket_id, channel)
+
+    # --- internals --------------------------------------------------------------------------
+    def _problem(self, question: str) -> str | None:
+        """Why a question is refused before the library is asked, or None."""
+        if not question:
+            return prompts.text("desk.ask.empty")
+        if len(question) > self._max_chars:
+            return texts.too_long(len(question), self._max_chars)
+        return None
+
+    def _open_ticket(
+        self,
+        tx: Transaction,
+        user: UserRef,
+        question: str,
+        draft: str,
+        passages: Sequence[Citation],
+        interaction_id: int,
+    ) -> tuple[Ticket, bool]:
+        """The asker's open ticket for this question, or a new one announced to experts."""
+        repeat = tx.tickets.find_repeat(user, question)
+        if repeat is not None:
+            tx.interactions.link_ticket(interaction_id, repeat.ticket_id)
+            return repeat, True
+        ticket = tx.tickets.open(
+            user,
+            question,
+            infer_domain(question, passages),
+            draft_answer=draft,
+            passages=passages,
+            interaction_id=interaction_id,
+        )
+        tx.interactions.link_ticket(interaction_id, ticket.ticket_id)
+        queued = self._announce.new_ticket(tx, ticket)
+        log.info(
+            "ticket opened ticket=%s domain=%s notified=%s",
+            ticket.ticket_id,
+            ticket.domain.value,
+            queued,
+        )
+        return ticket, False
+
+    def _reopen(self, tx: Transaction, user: UserRef, ticket_id: int) -> Ticket:
+        ticket = tx.tickets.reopen(ticket_id, user)
+        tx.interactions.unhelpful_expert_answer(ticket_id)
+        self._announce.reopened(tx, ticket)
+        log.info("ticket reopened ticket=%s", ticket_id)
+        return ticket
+
+    def _expert_feedback(
+        self, tx: Transaction, user: UserRef, ticket_id: int, helpful: bool
+    ) -> FeedbackResult:
+        if helpful:
+            tx.tickets.close(ticket_id, user)
+            return FeedbackResult(prompts.text("desk.feedback.expert_thanks", ticket_id=ticket_id))
+        ticket = self._reopen(tx, user, ticket_id)
+        text = prompts.text("desk.feedback.expert_reopened", ticket_id=ticket_id)
+        return FeedbackResult(text, ticket)
+
+    def _staff(self, user: UserRef) -> Person:
+        with self._store.reading() as tx:
+            person = tx.people.get(user.key)
+        if person is None or not person.is_staff:
+            raise NotPermitted(f"{user.key} is not an expert")
+        return person
+
+    def _admin(self, user: UserRef) -> Person:
+        person = self._staff(user)
+        if person.role is not Role.ADMIN:
+            raise NotPermitted(f"{user.key} is not an admin")
+        return person
+
+    def _may_see_all(self, tx: Transaction, user: UserRef) -> bool:
+        if any(d.key == user.key for d in self._announce.destinations):
+            return True
+        person = tx.people.get(user.key)
+        return person is not None and person.is_staff
+
+    @staticmethod
+    def _named(user: UserRef, person: Person) -> UserRef:
+        """``user`` with a display name: the channel's, else the one on record."""
+        if user.display_name:
+            return user
+        return replace(user, display_name=person.user.display_name)

@@ -1,0 +1,137 @@
+"""`qadesk tickets|experts|stats` through typer's runner, against a desk built with the fake
+knowledge base and a SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from app.cli_escalation import register
+from core.people import Channel, Role, UserRef
+from core.tickets import NotificationKind, TicketStatus
+from desk.service import Desk
+from escalation.store import EscalationStore
+from tests.fakes.clock import FakeClock
+from tests.fakes.knowledge import FakeKnowledge
+
+ASKER = UserRef(Channel.TELEGRAM, "1001", "1001", "王老板")
+BAIJIU = "我们小作坊自己灌装散装白酒卖，需要办哪些许可证？"
+TOYS = "出口到欧盟的玩具需要做哪些CE认证？"
+
+
+@dataclass
+class Console:
+    app: typer.Typer
+    desk: Desk
+    store: EscalationStore
+    runner: CliRunner
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        result = self.runner.invoke(self.app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> Iterator[Console]:
+    clock = FakeClock()
+    store = EscalationStore.open(f"sqlite:///{tmp_path / 'cli.sqlite3'}", clock=clock)
+    store.seed_roles(admins=["console:admin"], experts=["console:admin", "telegram:2002=food"])
+    desk = Desk(FakeKnowledge(), store, clock=clock)
+    app = typer.Typer()
+    register(app, lambda: desk)
+    try:
+        yield Console(app, desk, store, CliRunner())
+    finally:
+        store.close()
+
+
+def test_tickets_list_filters_by_status_and_domain(console: Console) -> None:
+    food = console.desk.ask(ASKER, BAIJIU).ticket
+    toys = console.desk.ask(ASKER, TOYS).ticket
+    assert food and toys
+    console.desk.claim(UserRef(Channel.TELEGRAM, "2002"), food.ticket_id)
+
+    code, out, _ = console.run("tickets", "list")
+    assert code == 0
+    assert f"#{food.ticket_id}" in out and f"#{toys.ticket_id}" in out
+    assert "共 2 个工单。" in out
+    code, out, _ = console.run("tickets", "list", "--status", "open")
+    assert f"#{toys.ticket_id}" in out and f"#{food.ticket_id}" not in out
+    code, out, _ = console.run("tickets", "list", "--domain", "food")
+    assert f"#{food.ticket_id}" in out and "专家处理中" in out and "食品" in out
+    code, out, _ = console.run("tickets", "list", "--domain", "metrology")
+    assert "没有符合条件的工单。" in out
+    code, _, err = console.run("tickets", "list", "--domain", "astrology")
+    assert code == 1 and "未知领域" in err
+    code, _, err = console.run("tickets", "list", "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+
+
+def test_show_claim_answer_and_publish(console: Console) -> None:
+    ticket = console.desk.ask(ASKER, BAIJIU).ticket
+    assert ticket is not None
+    code, out, _ = console.run("tickets", "show", str(ticket.ticket_id))
+    assert code == 0
+    assert BAIJIU in out and "《中华人民共和国食品安全法》" in out and "提交" in out
+
+    code, out, _ = console.run("tickets", "claim", str(ticket.ticket_id))
+    assert (code, out.strip()) == (0, f"已认领工单 #{ticket.ticket_id}。")
+    code, _, err = console.run("tickets", "claim", str(ticket.ticket_id), "--as", "telegram:2002")
+    assert code == 1 and "console:admin" in err
+
+    code, out, _ = console.run(
+        "tickets", "answer", str(ticket.ticket_id), "--text", "需要食品生产许可证。", "--publish"
+    )
+    assert code == 0
+    assert "已答复" in out and "已发布到知识库" in out
+    answered = console.desk.ticket(ASKER, ticket.ticket_id)
+    assert answered.status is TicketStatus.ANSWERED
+    assert answered.published_faq_id is not None
+    with console.store.reading() as tx:
+        kinds = [r.notification.kind for r in tx.outbox.records()]
+    assert NotificationKind.EXPERT_ANSWER in kinds
+
+    code, out, _ = console.run("tickets", "show", str(ticket.ticket_id))
+    assert "需要食品生产许可证。" in out and "认领" in out and "答复" in out
+    code, _, err = console.run("tickets", "show", "999")
+    assert code == 1 and "没有找到这个工单" in err
+    code, _, err = console.run("tickets", "answer", str(ticket.ticket_id), "--text", "  ")
+    assert code == 1 and "不能为空" in err
+
+
+def test_experts_add_list_remove(console: Console) -> None:
+    code, out, _ = console.run("experts", "add", "wechat:o-wu", "metrology", "testing|quality")
+    assert code == 0 and "wechat:o-wu" in out and "计量、检验检测、质量管理" in out
+    assert console.desk.role_of(UserRef(Channel.WECHAT, "o-wu")) is Role.EXPERT
+    code, out, _ = console.run("experts", "list")
+    assert "telegram:2002" in out and "wechat:o-wu" in out and "管理员" in out
+    code, out, _ = console.run("experts", "remove", "wechat:o-wu")
+    assert code == 0
+    assert console.desk.role_of(UserRef(Channel.WECHAT, "o-wu")) is Role.ASKER
+    code, _, err = console.run("experts", "add", "nobody")
+    assert code == 1 and "渠道:用户ID" in err
+    code, _, err = console.run("experts", "add", "wechat:o-x", "--as", "telegram:2002")
+    assert code == 1 and "权限" in err
+
+
+def test_stats_prints_the_figures_and_csv(console: Console) -> None:
+    console.desk.ask(ASKER, "用于贸易结算的电子秤需要强制检定吗？")
+    console.desk.ask(ASKER, BAIJIU)
+    code, out, _ = console.run("stats")
+    assert code == 0
+    assert "收到的问题：2" in out and "系统直接回答：1" in out and "转交专家：1" in out
+    code, out, _ = console.run("stats", "--since", "2025-03-03T00:00+00:00", "--csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert ["figure", "questions", "2"] in rows
+    assert ["backlog", "food", "1"] in rows
+    code, out, _ = console.run("stats", "--since", "2025-03-04T00:00+00:00", "--csv")
+    assert ["figure", "questions", "0"] in list(csv.reader(io.StringIO(out)))
+    code, _, err = console.run("stats", "--until", "yesterday")
+    assert code == 1 and "时间格式" in err
