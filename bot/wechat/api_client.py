@@ -8,7 +8,8 @@ old one). Here a :class:`TokenCache` owns the token: it is shared through a
 :class:`TokenStore` (the desk's channel state), refreshed some minutes before it expires, and
 refreshed at once when WeChat answers 40001, 40014 or 42001 — then the call is tried once more.
 
-wechatpy uses blocking ``requests``: the async methods run it in a thread.
+wechatpy uses blocking ``requests``: the async methods run it in a thread of the client's own
+small pool.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import requests
@@ -140,18 +142,28 @@ class WeChatApi:
         token_store: TokenStore | None = None,
         timeout_s: float = 5.0,
         refresh_margin_s: float = 300.0,
+        threads: int = 4,
     ) -> None:
         self._client = _Client(
             app_id, app_secret, (base_url or DEFAULT_API_URL).rstrip("/"), timeout_s
         )
         self.tokens = TokenCache(self._fetch_token, token_store, refresh_margin_s=refresh_margin_s)
         self._client.tokens = self.tokens
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
 
     async def send_text(self, openid: str, content: str) -> None:
         """Send one customer-service text; raises WeChatApiError."""
-        await asyncio.to_thread(self._call, lambda: self._client.message.send_text(openid, content))
+        if self._pool is None:  # its own threads: pushes must not queue behind the desk's work
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="wechat-api")
+        await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._call, lambda: self._client.message.send_text(openid, content)
+        )
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         self._client._http.close()
 
     def _fetch_token(self) -> tuple[str, int]:

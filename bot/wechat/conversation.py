@@ -105,7 +105,7 @@ class Conversation:
         return await self._ask(user, inbound.message.text)
 
     async def _ask(self, user: UserRef, question: str) -> str:
-        reply = await self._state.call(self._desk.ask, user, question)
+        reply = await self._state.work(self._desk.ask, user, question)
         if reply.offer_feedback and reply.ticket is None:
             await self._state.set_last_interaction(user, reply.interaction_id)
             return f"{reply.text}\n\n{prompts.text('wechat.feedback_hint')}"
@@ -118,13 +118,13 @@ class Conversation:
             return "" if has_held else prompts.text("wechat.feedback_none")
         await self._state.set_last_interaction(user, None)
         if command is Command.HELPFUL:
-            result = await self._state.call(self._desk.feedback, user, interaction, True)
+            result = await self._state.work(self._desk.feedback, user, interaction, True)
             return result.text
-        ticket = await self._state.call(self._desk.escalate, user, interaction)
+        ticket = await self._state.work(self._desk.escalate, user, interaction)
         return prompts.text("wechat.escalated", ticket_id=ticket.ticket_id)
 
     async def _my_tickets(self, user: UserRef) -> str:
-        tickets = await self._state.call(self._desk.my_tickets, user)
+        tickets = await self._state.work(self._desk.my_tickets, user)
         if not tickets:
             return prompts.text("wechat.my_tickets_empty")
         recent = sorted(tickets, key=lambda t: t.created_at, reverse=True)

@@ -80,6 +80,7 @@ class WeChatChannel:
             await self._robot.aclose()
         if self._api is not None:
             await asyncio.to_thread(self._api.close)
+        self._state.close()
         log.info("wechat_stopped")
 
     @property

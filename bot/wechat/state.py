@@ -11,7 +11,11 @@ Every key the channel writes is spelled here:
 * ``wechat-token:<app id>`` — the API access token, so workers share one (a new token
   invalidates the old one).
 
-Desk methods are synchronous; the ``async`` methods here run them in a thread.
+Desk methods are synchronous; the ``async`` methods here run them in a thread. Channel-state
+calls are short, so they get a small pool of their own: behind a queue of slow ``desk.ask``
+calls in the shared default pool, a delivery could not even be recorded within WeChat's 5
+seconds (measured with ``bench.wechat_bench``). The desk's real work (``ask`` and friends) goes
+through :meth:`ChannelState.work`, on the default pool.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar
 
@@ -35,13 +40,27 @@ _SUCCESS = "success"  # a saved answer of `success` (the answer went another way
 
 
 class ChannelState:
-    def __init__(self, desk: DeskApi, app_id: str | None = None) -> None:
+    def __init__(self, desk: DeskApi, app_id: str | None = None, *, threads: int = 8) -> None:
         self.desk = desk
         self._account = app_id or "default"
         self._customer_service: bool | None = None  # None: not known yet, assume permitted
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
+        """A short desk call (channel state), on the channel's own small pool."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="wechat-state")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def work(self, fn: Callable[..., T], *args: object) -> T:
+        """The desk's real work (ask, feedback, escalate…), on the default pool."""
         return await asyncio.to_thread(fn, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
     # --- messages ---------------------------------------------------------------------------
     async def record_inbound(self, user: UserRef, key: str) -> bool:

@@ -1,0 +1,197 @@
+"""WeChat channel under load: many users ask at once through the stand-in WeChat platform.
+
+    .venv/bin/python -m bench.wechat_bench [--users 50] [--median-s 2.0] [--sigma 0.6]
+                                           [--budget-s 4.0] [--timeout-s 5.0] [--seed 7]
+                                           [--threads N] [--out FILE]
+
+The channel runs on uvicorn on 127.0.0.1 exactly as in production (4 s budget, WeChat's 5 s
+timeout and three deliveries), pushing slow answers to the stand-in API server. The desk is the
+in-memory fake with a blocking think time per question drawn from a log-normal distribution
+(median ``--median-s``, shape ``--sigma``, seeded), standing in for retrieval and composition;
+desk work runs on asyncio's default thread pool, or ``--threads`` of them.
+
+Reports the share of questions answered on the fast path (a passive reply inside WeChat's
+window), and for the others the end-to-end latency from the question to the customer-service
+message. Prints a short table and one JSON line; ``--out`` also writes the JSON to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import random
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from core.people import UserRef
+from desk.api import Reply
+from tests.fakes.desk import FakeDesk
+from tests.fakes.wechat_platform import new_openid, wechat_rig
+
+
+class ThinkingDesk(FakeDesk):
+    """The fake desk, taking a set time (blocking its thread, as real retrieval does) per
+    question before it answers."""
+
+    def __init__(self, think_s: dict[str, float]) -> None:
+        super().__init__()
+        self.think_s = think_s
+        self.started: dict[str, float] = {}
+        self._started_lock = threading.Lock()
+
+    def ask(self, user: UserRef, text: str) -> Reply:
+        with self._started_lock:
+            self.started[text] = time.time()
+        time.sleep(self.think_s.get(text, 0.0))
+        return super().ask(user, text)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, math.ceil(q / 100 * len(ordered)) - 1)
+    return ordered[rank]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+async def run(
+    users: int,
+    median_s: float,
+    sigma: float,
+    budget_s: float,
+    timeout_s: float,
+    seed: int,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    pool_size = threads or min(32, (os.cpu_count() or 1) + 4)  # asyncio's default pool
+    if threads:
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(threads))
+    rng = random.Random(seed)
+    questions = [f"第{i}位用户：3C认证需要哪些材料？" for i in range(users)]
+    think = {q: rng.lognormvariate(math.log(median_s), sigma) for q in questions}
+    desk = ThinkingDesk(think)
+    openids = [new_openid() for _ in range(users)]
+    async with wechat_rig(desk, budget_s=budget_s, timeout_s=timeout_s) as rig:
+        sent_at: dict[str, float] = {}
+
+        async def ask(openid: str, question: str) -> Any:
+            sent_at[openid] = time.time()
+            return await rig.platform.send_text(openid, question)
+
+        exchanges = await asyncio.gather(
+            *(ask(o, q) for o, q in zip(openids, questions, strict=True))
+        )
+        slow = [e for e in exchanges if e.accepted and e.reply is None]
+        await rig.api.wait_until(lambda: all(rig.api.texts_to(e.openid) for e in slow), timeout=120)
+        pushed_at = {s.openid: s.at for s in reversed(rig.api.sent)}
+    fast = [e for e in exchanges if e.reply is not None and not e.violations]
+    fast_latency = [e.elapsed for e in fast]
+    slow_latency = [pushed_at[e.openid] - sent_at[e.openid] for e in slow]
+    queued = [desk.started[q] - sent_at[o] for o, q in zip(openids, questions, strict=True)]
+    return {
+        "bench": "wechat",
+        "users": users,
+        "budget_s": budget_s,
+        "wechat_timeout_s": timeout_s,
+        "think_median_s": median_s,
+        "think_sigma": sigma,
+        "think_over_budget": sum(t > budget_s for t in think.values()),
+        "seed": seed,
+        "fast": len(fast),
+        "fast_share": round(len(fast) / users, 3),
+        "fast_p50_s": _round(percentile(fast_latency, 50)),
+        "fast_p95_s": _round(percentile(fast_latency, 95)),
+        "slow": len(slow),
+        "slow_e2e_p50_s": _round(percentile(slow_latency, 50)),
+        "slow_e2e_p95_s": _round(percentile(slow_latency, 95)),
+        "slow_e2e_max_s": _round(max(slow_latency, default=None)),
+        "deliveries": sum(e.deliveries for e in exchanges),
+        "gave_up": sum(e.gave_up for e in exchanges),
+        "violations": sum(len(e.violations) for e in exchanges),
+        "desk_calls": len(desk.asked),
+        "desk_queue_p95_s": _round(percentile(queued, 95)),
+        "desk_threads": pool_size,
+        "python": platform.python_version(),
+    }
+
+
+def table(r: dict[str, Any]) -> str:
+    rows = [
+        ("users asking at once", str(r["users"])),
+        (
+            "desk think time",
+            f"log-normal, median {r['think_median_s']} s, σ {r['think_sigma']}"
+            f" ({r['think_over_budget']} over the {r['budget_s']} s budget)",
+        ),
+        (
+            "fast path (passive reply)",
+            f"{r['fast']} = {r['fast_share']:.0%}"
+            f"  p50 {r['fast_p50_s']} s  p95 {r['fast_p95_s']} s",
+        ),
+        (
+            "slow path (客服消息)",
+            f"{r['slow']}  end-to-end p50 {r['slow_e2e_p50_s']} s"
+            f"  p95 {r['slow_e2e_p95_s']} s  max {r['slow_e2e_max_s']} s",
+        ),
+        (
+            "deliveries / gave up / bad replies",
+            f"{r['deliveries']} / {r['gave_up']} / {r['violations']}",
+        ),
+        ("desk calls (one per question)", str(r["desk_calls"])),
+        (
+            "wait for a desk thread, p95",
+            f"{r['desk_queue_p95_s']} s ({r['desk_threads']} threads for desk work)",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--median-s", type=float, default=2.0)
+    parser.add_argument("--sigma", type=float, default=0.6)
+    parser.add_argument("--budget-s", type=float, default=4.0)
+    parser.add_argument("--timeout-s", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--threads", type=int, help="threads for desk work (default: asyncio's default pool)"
+    )
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    result = asyncio.run(
+        run(
+            args.users,
+            args.median_s,
+            args.sigma,
+            args.budget_s,
+            args.timeout_s,
+            args.seed,
+            args.threads,
+        )
+    )
+    print(table(result))
+    line = json.dumps(result, ensure_ascii=False)
+    print(line)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(line + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
