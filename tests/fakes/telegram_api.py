@@ -9,26 +9,23 @@ POSTs updates to it with the secret header; and faults can be injected (429 with
 ``retry_after``, 400, 403, 502, delays, a user who blocked the bot).
 
 Tests wait on :meth:`FakeBotApi.wait_for` (a condition notified on every request), never on
-sleeps. Update builders and the bot harness live in ``tests.fakes.telegram_harness``.
+sleeps. How the Bot API speaks HTTP (bodies, errors, Telegram's HTML check) is in
+``tests.fakes.telegram_wire``; update builders and the bot harness in
+``tests.fakes.telegram_harness``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.parser
-import email.policy
-import html
 import itertools
 import json
-import re
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import httpx
 import uvicorn
@@ -37,57 +34,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-}  # fmt: skip
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)\s*>")
-_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+from tests.fakes.telegram_wire import (
+    ApiError,
+    chat_of,
+    error_response,
+    int_or_none,
+    markup_of,
+    parse_telegram_html,
+    read_params,
+    serve_asgi,
+    utf16_len,
+)
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None):
-        super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
-
-
-def parse_telegram_html(text: str) -> str:
-    """The plain text of Telegram HTML, or ApiError 400 as Telegram would answer."""
-    out: list[str] = []
-    stack: list[str] = []
-    pos = 0
-    while pos < len(text):
-        char = text[pos]
-        if char == "<":
-            match = _TAG.match(text, pos)
-            name = match.group(2).lower() if match else ""
-            if not match or name not in ALLOWED_TAGS:
-                raise ApiError(400, f"Bad Request: can't parse entities: unsupported tag at {pos}")
-            if match.group(1):
-                if not stack or stack[-1] != name:
-                    raise ApiError(
-                        400, f'Bad Request: can\'t parse entities: unexpected end tag "{name}"'
-                    )
-                stack.pop()
-            else:
-                stack.append(name)
-            pos = match.end()
-        elif char == "&":
-            match = _ENTITY.match(text, pos)
-            if not match:
-                raise ApiError(400, f"Bad Request: can't parse entities: bare '&' at {pos}")
-            out.append(html.unescape(match.group()))
-            pos = match.end()
-        else:
-            out.append(char)
-            pos += 1
-    if stack:
-        raise ApiError(400, f'Bad Request: can\'t parse entities: no end tag for "{stack[-1]}"')
-    return "".join(out)
-
-
-def utf16_len(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
+__all__ = ["ApiCall", "ApiError", "FakeBotApi", "SentMessage", "parse_telegram_html", "serve_asgi"]
 
 
 @dataclass
@@ -294,13 +253,14 @@ class FakeBotApi:
     def confirmed(self, update_id: int) -> bool:
         """Whether the bot has fetched ``update_id`` (a later getUpdates offset is past it)."""
         return any(
-            (_int(c.params.get("offset")) or 0) > update_id for c in self.called("getUpdates")
+            (int_or_none(c.params.get("offset")) or 0) > update_id
+            for c in self.called("getUpdates")
         )
 
     # --- the HTTP side --------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response:
         token, method = request.path_params["token"], request.path_params["method"]
-        call = ApiCall(method, await _params(request), time.monotonic(), status=None)
+        call = ApiCall(method, await read_params(request), time.monotonic(), status=None)
         async with self._changed:  # visible at once: tests may wait for a call in flight
             self.calls.append(call)
             self._changed.notify_all()
@@ -316,7 +276,7 @@ class FakeBotApi:
             response: Response = JSONResponse({"ok": True, "result": result})
             status = 200
         except ApiError as exc:
-            response, status = _error_response(exc), exc.status
+            response, status = error_response(exc), exc.status
         async with self._changed:
             call.status = status
             self._changed.notify_all()
@@ -331,7 +291,7 @@ class FakeBotApi:
             self._maybe_fail("download", {})  # fail("download", 502) breaks the next download
         except ApiError as exc:
             self.failed_downloads.append(path)
-            return _error_response(exc)
+            return error_response(exc)
         async with self._changed:
             self.downloads.append(path)
             self._changed.notify_all()
@@ -339,12 +299,14 @@ class FakeBotApi:
 
     async def _maybe_delay(self, method: str, params: dict[str, Any]) -> None:
         for name, seconds, chat_id in self._delays:
-            if name == method and (chat_id is None or _int(params.get("chat_id")) == chat_id):
+            if name == method and (
+                chat_id is None or int_or_none(params.get("chat_id")) == chat_id
+            ):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
-        chat = _int(params.get("chat_id"))
+        chat = int_or_none(params.get("chat_id"))
         if chat in self.blocked and method.startswith(("send", "edit")):
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         for fault in self._faults:
@@ -379,9 +341,9 @@ class FakeBotApi:
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
         if self.webhook is not None:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
-        offset = _int(params.get("offset")) or 0
+        offset = int_or_none(params.get("offset")) or 0
         timeout = float(params.get("timeout") or 0)
-        limit = _int(params.get("limit")) or 100
+        limit = int_or_none(params.get("limit")) or 100
         async with self._changed:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
             self.polling += 1
@@ -398,15 +360,15 @@ class FakeBotApi:
             return [u for u in self._pending if u["update_id"] >= offset][:limit]
 
     async def _api_sendChatAction(self, params: dict[str, Any]) -> Any:
-        self.chat_actions.append((_chat(params), str(params.get("action")), time.monotonic()))
+        self.chat_actions.append((chat_of(params), str(params.get("action")), time.monotonic()))
         return True
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        chat_id = _chat(params)
+        chat_id = chat_of(params)
         text, plain, markup = self._checked_text(params)
         reply = params.get("reply_parameters") or {}
         message = SentMessage(chat_id, self.new_message_id(chat_id), text, plain, markup,
-                              _int(reply.get("message_id")))  # fmt: skip
+                              int_or_none(reply.get("message_id")))  # fmt: skip
         self.sent[(chat_id, message.message_id)] = message
         return self._message_json(message)
 
@@ -422,7 +384,7 @@ class FakeBotApi:
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         message = self._existing(params)
-        markup = _markup(params.get("reply_markup"))
+        markup = markup_of(params.get("reply_markup"))
         if markup == message.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")
         message.edits.append((message.text, message.reply_markup))
@@ -451,7 +413,7 @@ class FakeBotApi:
                 "file_size": len(stored.data), "file_path": stored.path}  # fmt: skip
 
     async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
-        self.sent.pop((_chat(params), _int(params.get("message_id")) or 0), None)
+        self.sent.pop((chat_of(params), int_or_none(params.get("message_id")) or 0), None)
         return True
 
     # --- checks Telegram makes ------------------------------------------------------------
@@ -462,10 +424,10 @@ class FakeBotApi:
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(plain) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        return text, plain, _markup(params.get("reply_markup"))
+        return text, plain, markup_of(params.get("reply_markup"))
 
     def _existing(self, params: dict[str, Any]) -> SentMessage:
-        message = self.sent.get((_chat(params), _int(params.get("message_id")) or 0))
+        message = self.sent.get((chat_of(params), int_or_none(params.get("message_id")) or 0))
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         return message
@@ -481,86 +443,3 @@ class FakeBotApi:
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data
-
-
-def _markup(value: Any) -> dict[str, Any] | None:
-    if not value:
-        return None
-    markup = value if isinstance(value, dict) else json.loads(value)
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if len(button.get("callback_data", "").encode()) > 64:
-                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-    return markup
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _chat(params: dict[str, Any]) -> int:
-    chat = _int(params.get("chat_id"))
-    if chat is None:
-        raise ApiError(400, "Bad Request: chat not found")
-    return chat
-
-
-def _error_response(exc: ApiError) -> Response:
-    if exc.status == 502:  # what a proxy in front of the Bot API sends: not JSON
-        return Response("<html><body>502 Bad Gateway</body></html>", 502, media_type="text/html")
-    body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
-    if exc.retry_after is not None:
-        body["parameters"] = {"retry_after": exc.retry_after}
-    return JSONResponse(body, exc.status)
-
-
-async def _params(request: Request) -> dict[str, Any]:
-    """Form, JSON or multipart body (plus the query string); JSON-looking values decoded."""
-    params: dict[str, Any] = dict(request.query_params)
-    body = await request.body()
-    kind = request.headers.get("content-type", "")
-    if not body:
-        return params
-    if kind.startswith("application/json"):
-        params.update(json.loads(body))
-        return params
-    if kind.startswith("multipart/form-data"):
-        raw = f"Content-Type: {kind}\r\n\r\n".encode() + body
-        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
-        for part in parsed.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            if part.get_filename():
-                params[str(name)] = {"filename": part.get_filename(), "data": payload}
-            else:
-                params[str(name)] = _decode(payload.decode())
-        return params
-    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
-        params[key] = _decode(value)
-    return params
-
-
-def _decode(value: str) -> Any:
-    if value[:1] in ("{", "["):
-        with contextlib.suppress(ValueError):
-            return json.loads(value)
-    return value
-
-
-async def serve_asgi(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
-    """Serve ``app`` on a free 127.0.0.1 port in this event loop; returns server, task, port.
-
-    The socket is bound and listening before this returns, so clients can connect at once
-    (the kernel queues them until uvicorn accepts).
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    return server, task, sock.getsockname()[1]
