@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
 from core.documents import SourceDocument
-from core.errors import InvalidQuestion, InvalidTransition, NotPermitted
+from core.errors import InvalidQuestion, NotPermitted
 from core.people import Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
-from desk import texts
+from desk import roles, texts
 from desk.announce import Announcer
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
+from desk.channel_state import ChannelState
 from desk.library_admin import LibraryAdmin
 from desk.ports import Ingestor, Library
+from desk.roles import require_admin, require_staff, with_name
 from escalation.clock import Clock
 from escalation.domains import infer_domain
 from escalation.faq import FaqRecord
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 STAFF = (Role.EXPERT, Role.ADMIN)
 
 
-class Desk:
+class Desk(ChannelState):
     """The quality-expert Q&A desk.
 
     ``knowledge`` answers and keeps FAQ entries and documents; ``store`` is the escalation
@@ -163,7 +165,7 @@ class Desk:
 
     def pending_tickets(self, expert: UserRef, domain: Domain | None = None) -> list[Ticket]:
         """Open tickets and those the expert holds; their own domains first, then oldest."""
-        person = self._staff(expert)
+        person = require_staff(self._store, expert)
         with self._store.reading() as tx:
             found = tx.tickets.find(statuses=ACTIVE, domain=domain)
         waiting = [t for t in found if t.status is TicketStatus.OPEN or t.claimed_by == expert.key]
@@ -177,7 +179,7 @@ class Desk:
         limit: int = 200,
     ) -> list[Ticket]:
         """Every ticket (experts and admins), oldest first."""
-        self._staff(user)
+        require_staff(self._store, user)
         with self._store.reading() as tx:
             return tx.tickets.find(statuses=(status,) if status else (), domain=domain, limit=limit)
 
@@ -190,7 +192,7 @@ class Desk:
         raise NotPermitted(f"{user.key} may not see ticket {ticket_id}")
 
     def ticket_events(self, user: UserRef, ticket_id: int) -> list[TicketEvent]:
-        self._staff(user)
+        require_staff(self._store, user)
         with self._store.reading() as tx:
             tx.tickets.get(ticket_id)
             return tx.tickets.events(ticket_id)
@@ -198,7 +200,7 @@ class Desk:
     def claim(self, expert: UserRef, ticket_id: int) -> Ticket:
         """Take a ticket. Of experts claiming at once exactly one wins; the others get
         ``AlreadyClaimed`` naming the holder."""
-        named = self._named(expert, self._staff(expert))
+        named = with_name(expert, require_staff(self._store, expert))
         with self._store.transaction() as tx:
             tx.people.touch(expert)
             ticket = tx.tickets.claim(ticket_id, named)
@@ -207,7 +209,7 @@ class Desk:
         return ticket
 
     def release(self, expert: UserRef, ticket_id: int) -> Ticket:
-        person = self._staff(expert)
+        person = require_staff(self._store, expert)
         with self._store.transaction() as tx:
             ticket = tx.tickets.release(ticket_id, expert, force=person.role is Role.ADMIN)
             self._announce.released(tx, ticket)
@@ -216,7 +218,7 @@ class Desk:
 
     def reassign(self, actor: UserRef, ticket_id: int, to: UserRef) -> Ticket:
         """An admin, or the expert holding the ticket, hands it to another expert."""
-        person = self._staff(actor)
+        person = require_staff(self._store, actor)
         with self._store.transaction() as tx:
             target = tx.people.get(to.key)
             if target is None or not target.is_staff:
@@ -224,7 +226,7 @@ class Desk:
             current = tx.tickets.get(ticket_id)
             if person.role is not Role.ADMIN and current.claimed_by != actor.key:
                 raise NotPermitted(f"{actor.key} does not hold ticket {ticket_id}")
-            ticket = tx.tickets.reassign(ticket_id, actor, self._named(target.user, target))
+            ticket = tx.tickets.reassign(ticket_id, actor, with_name(target.user, target))
             self._announce.assigned(tx, ticket, target.user)
             self._announce.changed(tx, ticket, "claimed", ticket.claimed_by_name or "")
         log.info("ticket reassigned ticket=%s to=%s by=%s", ticket_id, to.key, actor.key)
@@ -237,8 +239,8 @@ class Desk:
         body = text.strip()
         if not body:
             raise InvalidQuestion("empty answer")
-        person = self._staff(expert)
-        named = self._named(expert, person)
+        person = require_staff(self._store, expert)
+        named = with_name(expert, person)
         with self._store.transaction() as tx:
             tx.people.touch(expert)
             ticket = tx.tickets.answer(ticket_id, named, body, force=person.role is Role.ADMIN)
@@ -259,7 +261,7 @@ class Desk:
 
     def publish(self, expert: UserRef, ticket_id: int) -> FaqEntry:
         """Make the ticket's answer an expert FAQ entry of the library."""
-        named = self._named(expert, self._staff(expert))
+        named = with_name(expert, require_staff(self._store, expert))
         entry = self._library.publish(named, ticket_id)
         with self._store.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
@@ -268,22 +270,22 @@ class Desk:
 
     def withdraw_faq(self, user: UserRef, faq_id: str) -> FaqRecord:
         """Take an expert FAQ entry out of the library (kept, marked withdrawn, in the store)."""
-        self._staff(user)
+        require_staff(self._store, user)
         return self._library.withdraw(user, faq_id)
 
     def faq_entries(self, user: UserRef, flagged: bool | None = None) -> list[FaqRecord]:
         """Published entries (``flagged=True``: those to review after a document changed)."""
-        self._staff(user)
+        require_staff(self._store, user)
         with self._store.reading() as tx:
             return tx.faq.find(flagged=flagged)
 
     def review_faq(self, user: UserRef, faq_id: str) -> FaqRecord:
         """An expert checked a flagged entry and keeps it."""
-        self._staff(user)
+        require_staff(self._store, user)
         return self._library.clear_flag(faq_id)
 
     def set_domain(self, expert: UserRef, ticket_id: int, domain: Domain) -> Ticket:
-        self._staff(expert)
+        require_staff(self._store, expert)
         with self._store.transaction() as tx:
             ticket = tx.tickets.set_domain(ticket_id, expert, domain)
             self._announce.changed(tx, ticket, "domain_changed")
@@ -307,11 +309,11 @@ class Desk:
     def add_document(
         self, admin: UserRef, path: Path, file_name: str | None = None
     ) -> IngestOutcome:
-        self._admin(admin)
+        require_admin(self._store, admin)
         return self._library.add_document(path, file_name)
 
     def remove_document(self, admin: UserRef, doc_id: str) -> SourceDocument:
-        self._admin(admin)
+        require_admin(self._store, admin)
         return self._library.remove_document(doc_id)
 
     def documents(self) -> list[SourceDocument]:
@@ -330,58 +332,16 @@ class Desk:
         role: Role = Role.EXPERT,
     ) -> Person:
         """Give ``user`` a staff role (expert by default) with their domains."""
-        self._admin(admin)
-        if role is Role.ASKER:
-            raise InvalidTransition("use remove_expert to take a role away")
-        with self._store.transaction() as tx:
-            person = tx.people.set_role(user, role, domains)
-        log.info("role granted user=%s role=%s by=%s", user.key, role.value, admin.key)
-        return person
+        return roles.grant(self._store, admin, user, domains, role)
 
     def remove_expert(self, admin: UserRef, user: UserRef) -> Person:
-        self._admin(admin)
-        if user.key == admin.key:
-            raise NotPermitted("an admin cannot remove their own role")
-        with self._store.transaction() as tx:
-            if tx.people.get(user.key) is None:
-                raise NotPermitted(f"{user.key} is not known")
-            person = tx.people.set_role(user, Role.ASKER)
-        log.info("role removed user=%s by=%s", user.key, admin.key)
-        return person
+        return roles.revoke(self._store, admin, user)
 
     def experts(self, user: UserRef) -> list[Person]:
         """Experts and admins, with their domains."""
-        self._staff(user)
+        require_staff(self._store, user)
         with self._store.reading() as tx:
             return tx.people.staff()
-
-    # --- channel state ----------------------------------------------------------------------
-    def record_inbound(self, user: UserRef, message_key: str) -> bool:
-        return self._store.record_inbound(user, message_key)
-
-    def last_inbound(self, user: UserRef) -> datetime | None:
-        return self._store.last_inbound(user)
-
-    def save_reply(self, message_key: str, text: str) -> None:
-        self._store.save_reply(message_key, text)
-
-    def saved_reply(self, message_key: str) -> str | None:
-        return self._store.saved_reply(message_key)
-
-    def hold(self, user: UserRef, text: str) -> None:
-        self._store.hold(user, text)
-
-    def take_held(self, user: UserRef) -> list[str]:
-        return self._store.take_held(user)
-
-    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
-        self._store.link_ticket_message(ticket_id, channel, ref)
-
-    def ticket_for_message(self, channel: str, ref: str) -> int | None:
-        return self._store.ticket_for_message(channel, ref)
-
-    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
-        return self._store.ticket_messages(ticket_id, channel)
 
     # --- internals --------------------------------------------------------------------------
     def _problem(self, question: str) -> str | None:
@@ -441,28 +401,8 @@ class Desk:
         text = prompts.text("desk.feedback.expert_reopened", ticket_id=ticket_id)
         return FeedbackResult(text, ticket)
 
-    def _staff(self, user: UserRef) -> Person:
-        with self._store.reading() as tx:
-            person = tx.people.get(user.key)
-        if person is None or not person.is_staff:
-            raise NotPermitted(f"{user.key} is not an expert")
-        return person
-
-    def _admin(self, user: UserRef) -> Person:
-        person = self._staff(user)
-        if person.role is not Role.ADMIN:
-            raise NotPermitted(f"{user.key} is not an admin")
-        return person
-
     def _may_see_all(self, tx: Transaction, user: UserRef) -> bool:
         if any(d.key == user.key for d in self._announce.destinations):
             return True
         person = tx.people.get(user.key)
         return person is not None and person.is_staff
-
-    @staticmethod
-    def _named(user: UserRef, person: Person) -> UserRef:
-        """``user`` with a display name: the channel's, else the one on record."""
-        if user.display_name:
-            return user
-        return replace(user, display_name=person.user.display_name)
