@@ -81,6 +81,9 @@ class Desk(ChannelState):
                 answer = self._knowledge.answer(question)
             except InvalidQuestion:
                 problem = prompts.error_text(InvalidQuestion.code)
+            else:
+                if answer.reason is EscalationReason.INVALID:  # not a question: no ticket
+                    problem = answer.text or prompts.error_text(InvalidQuestion.code)
         if problem is not None:
             refused = Answer(question, Decision.ESCALATE, problem, reason=EscalationReason.INVALID)
             with self._store.transaction() as tx:

@@ -84,6 +84,8 @@ class FakeKnowledge:
     # --- answering ------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
         self.questions.append(question)
+        if len(_grams(question)) < 2:  # "你好", "?": not a question
+            return Answer(question, Decision.ESCALATE, "", reason=EscalationReason.INVALID)
         best_faq = self._best_faq(question)
         if best_faq is not None:
             entry, score = best_faq

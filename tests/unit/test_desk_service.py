@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import prompts
 from core.answers import Decision, EscalationReason
 from core.errors import AlreadyClaimed, InvalidQuestion, InvalidTransition, NotPermitted
 from core.people import Channel, Domain, Role, UserRef
@@ -136,6 +137,15 @@ def test_an_empty_question_is_refused_and_recorded(rig: Rig, text: str) -> None:
         assert tx.interactions.get(reply.interaction_id).decision == "invalid"
     with pytest.raises(InvalidQuestion):
         rig.desk.escalate(ASKER, reply.interaction_id)
+
+
+def test_what_the_library_finds_is_no_question_opens_no_ticket(rig: Rig) -> None:
+    reply = rig.desk.ask(ASKER, "你好")
+    assert reply.ticket is None
+    assert not reply.offer_feedback
+    assert reply.text == prompts.error_text("invalid_question")
+    assert rig.queued() == []
+    assert rig.desk.stats().escalated == 0
 
 
 def test_a_question_over_the_limit_is_refused_with_the_limit(rig: Rig) -> None:

@@ -1,0 +1,216 @@
+"""The expert desk end to end, through ``desk.Desk`` only (plus the outbox dispatcher the
+server runs), on SQLite and on PostgreSQL:
+
+a question the library cannot answer is escalated; the experts of its domain are notified; two
+experts race to claim and one wins; the answer reaches the asker exactly once although the
+dispatcher is killed mid-delivery and restarted; the published answer is then served to a
+differently worded version of the question, labelled as an expert's answer.
+
+The knowledge base is a parameter: ``fake`` is the deterministic one of ``tests/fakes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.answers import Decision
+from core.errors import AlreadyClaimed
+from core.people import Channel, Domain, UserRef
+from core.tickets import NotificationKind, Ticket, TicketStatus
+from desk.ports import Ingestor, Library
+from desk.service import Desk
+from escalation.dispatcher import Dispatcher
+from escalation.outbox import OutboxStatus
+from escalation.store import EscalationStore
+from tests.fakes.clock import FakeClock
+from tests.fakes.knowledge import FakeIngest, FakeKnowledge
+from tests.fakes.notifier import BlockingNotifier, RecordingNotifier
+from tests.integration.test_escalation_backends import BACKENDS, fresh_database
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ASKER = UserRef(Channel.WECHAT, "o-toyshop", None, "玩具厂王老板")
+LATER_ASKER = UserRef(Channel.TELEGRAM, "5005", "5005", "外贸公司赵经理")
+CERT_EXPERTS = [
+    UserRef(Channel.TELEGRAM, "2101", "2101", "认证专家甲"),
+    UserRef(Channel.TELEGRAM, "2102", "2102", "认证专家乙"),
+]
+METROLOGIST = UserRef(Channel.TELEGRAM, "2201", "2201", "计量专家")
+GROUP = UserRef(Channel.TELEGRAM, "-100777", "-100777", "专家群")
+
+QUESTION = "我们的儿童玩具要出口到欧盟，需要做CE认证吗？"
+REWORDED = "儿童玩具出口欧盟要不要做CE认证？"
+EXPERT_ANSWER = (
+    "需要。玩具进入欧盟市场须符合欧盟玩具安全指令并加贴CE标志，通常按EN 71系列标准检测后"
+    "由企业自我声明或经公告机构评估。我国的3C认证不能替代CE。"
+)
+LEASE_SECONDS = 60
+
+
+@dataclass
+class LibraryUnderTest:
+    knowledge: Library
+    ingest: Ingestor | None
+
+
+def fake_library(tmp_path: Path) -> LibraryUnderTest:
+    knowledge = FakeKnowledge()
+    return LibraryUnderTest(knowledge, FakeIngest(knowledge))
+
+
+KNOWLEDGE_FACTORIES: dict[str, Callable[[Path], LibraryUnderTest]] = {"fake": fake_library}
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(params=sorted(KNOWLEDGE_FACTORIES))
+def library(request: pytest.FixtureRequest, tmp_path: Path) -> LibraryUnderTest:
+    return KNOWLEDGE_FACTORIES[request.param](tmp_path)
+
+
+def _deliver_and_hang(url: str, now: str, entered: Any) -> None:
+    """A dispatcher (in its own process) whose notifier hangs inside ``send``."""
+    clock = FakeClock(datetime.fromisoformat(now))
+    store = EscalationStore.open(url, clock=clock, migrate=False)
+    hang = BlockingNotifier(entered)
+    dispatcher = Dispatcher(
+        store,
+        {"telegram": hang, "wechat": hang},
+        owner="doomed",
+        lease_seconds=LEASE_SECONDS,
+        send_timeout=3600,
+    )
+    asyncio.run(dispatcher.run_once())
+
+
+@dataclass
+class Race:
+    won: list[str | None]
+    told: list[str | None]
+    errors: list[BaseException]
+
+
+def race_to_claim(desk: Desk, ticket_id: int, experts: list[UserRef]) -> Race:
+    """All experts press "claim" at the same moment; who won, and what the others were told."""
+    start = threading.Barrier(len(experts))
+    race = Race([], [], [])
+
+    def press(expert: UserRef) -> None:
+        start.wait(timeout=30)
+        try:
+            race.won.append(desk.claim(expert, ticket_id).claimed_by)
+        except AlreadyClaimed as exc:
+            race.told.append(exc.holder)
+        except BaseException as exc:  # fails the test
+            race.errors.append(exc)
+
+    threads = [threading.Thread(target=press, args=(e,)) for e in experts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return race
+
+
+def test_a_question_travels_to_an_expert_and_back_into_the_library(
+    database: str, library: LibraryUnderTest
+) -> None:
+    clock = FakeClock()
+    store = EscalationStore.open(database, clock=clock)
+    try:
+        store.seed_roles(
+            admins=["console:admin"],
+            experts=[
+                "telegram:2101=certification",
+                "telegram:2102=certification|testing",
+                "telegram:2201=metrology",
+            ],
+        )
+        desk = Desk(
+            library.knowledge, store, library.ingest, expert_destinations=[GROUP], clock=clock
+        )
+        for expert in (*CERT_EXPERTS, METROLOGIST):  # the channel tells the desk their names
+            desk.record_inbound(expert, f"hello-{expert.user_id}")
+        recorder = RecordingNotifier()
+        notifiers = {"telegram": recorder, "wechat": recorder}
+
+        def deliver() -> int:
+            return asyncio.run(
+                Dispatcher(store, notifiers, owner="server", lease_seconds=LEASE_SECONDS).run_once()
+            )
+
+        # 1. the library cannot answer: the question is escalated
+        reply = desk.ask(ASKER, QUESTION)
+        assert reply.answer.decision is Decision.ESCALATE
+        ticket = reply.ticket
+        assert ticket is not None
+        assert ticket.status is TicketStatus.OPEN
+        assert ticket.domain is Domain.CERTIFICATION
+        assert f"#{ticket.ticket_id}" in reply.text
+
+        # 2. the experts of its domain (and the experts' group) are told, nobody else
+        assert deliver() == 3
+        told = {n.recipient.key for n in recorder.sent if n.kind is NotificationKind.NEW_TICKET}
+        assert told == {CERT_EXPERTS[0].key, CERT_EXPERTS[1].key, GROUP.key}
+        assert all(QUESTION in n.text for n in recorder.sent)
+
+        # 3. two experts race to claim: one wins, the other is told who has it
+        race = race_to_claim(desk, ticket.ticket_id, CERT_EXPERTS)
+        assert race.errors == []
+        (winner_key,) = race.won
+        winner = next(e for e in CERT_EXPERTS if e.key == winner_key)
+        assert race.told == [winner.display_name]
+        assert deliver() == 1  # the group's card shows the claim
+
+        # 4. the answer reaches the asker exactly once, though the dispatcher dies mid-send
+        answered = desk.answer_ticket(winner, ticket.ticket_id, EXPERT_ANSWER)
+        assert answered.status is TicketStatus.ANSWERED
+        spawn = multiprocessing.get_context("spawn")
+        entered = spawn.Event()
+        doomed = spawn.Process(
+            target=_deliver_and_hang, args=(database, clock.now().isoformat(), entered)
+        )
+        doomed.start()
+        assert entered.wait(timeout=120), "the dispatcher never reached its notifier"
+        doomed.kill()
+        doomed.join(timeout=60)
+        assert recorder.texts_for(ASKER.key) == []
+        assert deliver() == 0  # its lease has not run out yet
+        clock.advance(seconds=LEASE_SECONDS + 1)  # the restarted server finds it again
+        assert deliver() == 2  # the answer, and the group's card update
+        assert deliver() == 0
+        to_asker = [n for n in recorder.sent if n.recipient.key == ASKER.key]
+        assert len(to_asker) == 1
+        assert to_asker[0].kind is NotificationKind.EXPERT_ANSWER
+        assert to_asker[0].recipient == ASKER
+        assert EXPERT_ANSWER in to_asker[0].text
+        with store.reading() as tx:
+            assert {r.status for r in tx.outbox.records()} == {OutboxStatus.SENT}
+
+        # 5. published, the answer is served at once to a reworded question, as an expert's
+        entry = desk.publish(winner, ticket.ticket_id)
+        assert entry.ticket_id == ticket.ticket_id
+        later = desk.ask(LATER_ASKER, REWORDED)
+        assert later.ticket is None
+        assert later.answer.decision is Decision.ANSWER
+        assert later.answer.from_expert
+        assert later.answer.faq_id == entry.faq_id
+        assert "CE" in later.text
+        mine: list[Ticket] = desk.my_tickets(LATER_ASKER)
+        assert mine == []
+        assert desk.stats().answered_by_experts == 1
+    finally:
+        store.close()
