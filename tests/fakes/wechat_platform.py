@@ -375,16 +375,18 @@ async def wechat_rig(
     unverified: bool = False,
 ) -> AsyncIterator[Rig]:
     """The WeChat channel under test: ``workers`` channels (each its own uvicorn server, all
-    on the same ``desk``), the API stand-in they push to, and a platform sending to them."""
+    on the same ``desk``, or one desk each when ``desk`` is a list), the API stand-in they push
+    to, and a platform sending to them."""
     from bot.wechat import build_wechat_channel
 
     api = WeChatApiStandIn(unverified=unverified)
-    budgets = budget_s if isinstance(budget_s, list) else [budget_s] * workers
+    desks = desk if isinstance(desk, list) else [desk] * workers
+    budgets = budget_s if isinstance(budget_s, list) else [budget_s] * len(desks)
     async with serve(api.app()) as api_url, AsyncExitStack() as stack:
         channels, urls = [], []
-        for budget in budgets:
+        for worker_desk, budget in zip(desks, budgets, strict=True):
             channel = build_wechat_channel(
-                desk,
+                worker_desk,
                 token=TOKEN,
                 aes_key=AES_KEY if safe_mode else None,
                 app_id=api.app_id,
@@ -408,7 +410,7 @@ async def wechat_rig(
             api=api,
         )
         try:
-            yield Rig(desk, api, api_url, channels, urls, platform)
+            yield Rig(desks[0], api, api_url, channels, urls, platform)
         finally:
             await platform.aclose()
 

@@ -1,0 +1,171 @@
+"""The WeChat channel on the real desk service (desk.service.Desk, escalation on SQLite, the
+outbox dispatcher), with the deterministic knowledge base of the desk's own tests: expert
+answers through the outbox inside and outside the 48-hour window, and one message re-delivered
+across two workers that share one database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import prompts
+from core.answers import Answer
+from core.people import Channel, UserRef
+from core.tickets import NotificationKind, TicketStatus
+from desk.service import Desk
+from escalation.dispatcher import Dispatcher
+from escalation.outbox import OutboxStatus
+from escalation.store import EscalationStore
+from tests.fakes.clock import FakeClock
+from tests.fakes.knowledge import FakeKnowledge
+from tests.fakes.wechat_platform import new_openid, wechat_rig
+
+pytestmark = pytest.mark.e2e
+
+EXPERT = UserRef(Channel.TELEGRAM, "2001", display_name="李工")
+ESCALATED = "锅炉要年检吗？"
+ANSWERABLE = "用于贸易结算的电子秤需要强制检定吗？"
+EXPERT_TEXT = "锅炉属于特种设备，使用单位应当按规定向检验机构申请定期检验。"
+
+
+class GatedKnowledge(FakeKnowledge):
+    """The fake knowledge base, holding a question until the test lets it through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gates: dict[str, threading.Event] = {}
+
+    def answer(self, question: str) -> Answer:
+        gate = self.gates.get(question)
+        if gate is not None:
+            gate.wait(timeout=30)
+        return super().answer(question)
+
+
+@dataclass
+class Worker:
+    store: EscalationStore
+    desk: Desk
+
+
+@dataclass
+class Deployment:
+    url: str
+    knowledge: GatedKnowledge
+    clock: FakeClock
+    workers: list[Worker]
+
+    def worker(self) -> Worker:
+        store = EscalationStore.open(self.url, clock=self.clock)
+        worker = Worker(store, Desk(self.knowledge, store, clock=self.clock))
+        self.workers.append(worker)
+        return worker
+
+    def outbox(self, kind: NotificationKind) -> list[OutboxStatus]:
+        with self.workers[0].store.reading() as tx:
+            records = tx.outbox.records()
+        return [r.status for r in records if r.notification.kind is kind]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[Deployment]:
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    clock = FakeClock(datetime.now(UTC))
+    seed = EscalationStore.open(url, clock=clock)
+    seed.seed_roles(admins=["console:admin"], experts=["telegram:2001=other"])
+    seed.close()
+    found = Deployment(url, GatedKnowledge(), clock, [])
+    try:
+        yield found
+    finally:
+        for worker in found.workers:
+            worker.store.close()
+
+
+async def deliver_outbox(worker: Worker, notifier) -> None:
+    """One round of the outbox dispatcher, with the WeChat notifier as the wechat channel."""
+    dispatcher = Dispatcher(worker.store, {"wechat": notifier}, lease_seconds=30)
+    await dispatcher.run_round()
+
+
+async def test_expert_answer_inside_the_window_goes_out_through_the_outbox(
+    deployment: Deployment,
+) -> None:
+    worker = deployment.worker()
+    openid = new_openid()
+    asker = UserRef(Channel.WECHAT, openid)
+    async with wechat_rig(worker.desk) as rig:
+        asked = await rig.platform.send_text(openid, ESCALATED)
+        (ticket,) = worker.desk.my_tickets(asker)
+        assert asked.reply is not None and f"#{ticket.ticket_id}" in asked.reply
+        worker.desk.claim(EXPERT, ticket.ticket_id)
+        worker.desk.answer_ticket(EXPERT, ticket.ticket_id, EXPERT_TEXT)
+        await deliver_outbox(worker, rig.channel.notifier)
+        (pushed,) = await rig.api.wait_sent(openid, 1)
+        thanks = await rig.platform.send_text(openid, "1")  # 有用: closes the ticket
+    assert EXPERT_TEXT in pushed
+    assert pushed.endswith(prompts.text("wechat.expert_feedback_hint"))
+    assert deployment.outbox(NotificationKind.EXPERT_ANSWER) == [OutboxStatus.SENT]
+    assert thanks.reply is not None and f"#{ticket.ticket_id}" in thanks.reply
+    assert worker.desk.ticket(asker, ticket.ticket_id).status is TicketStatus.CLOSED
+
+
+async def test_expert_answer_outside_the_window_waits_for_the_next_message(
+    deployment: Deployment,
+) -> None:
+    worker = deployment.worker()
+    openid = new_openid()
+    asker = UserRef(Channel.WECHAT, openid)
+    deployment.clock.set(datetime.now(UTC) - timedelta(hours=49))  # the asker wrote 49 h ago
+    async with wechat_rig(worker.desk) as rig:
+        await rig.platform.send_text(openid, ESCALATED)
+        (ticket,) = worker.desk.my_tickets(asker)
+        worker.desk.claim(EXPERT, ticket.ticket_id)
+        worker.desk.answer_ticket(EXPERT, ticket.ticket_id, EXPERT_TEXT)
+        await deliver_outbox(worker, rig.channel.notifier)
+        assert rig.api.send_requests == 0  # not tried: the window is closed
+        assert deployment.outbox(NotificationKind.EXPERT_ANSWER) == [OutboxStatus.SENT]
+        deployment.clock.set(datetime.now(UTC))
+        later = await rig.platform.send_text(openid, ANSWERABLE)
+        again = await rig.platform.send_text(openid, ANSWERABLE)
+    assert later.violations == []
+    assert later.reply is not None
+    assert later.reply.startswith(prompts.text("wechat.expert_answer", answer="").strip())
+    assert EXPERT_TEXT in later.reply
+    assert "计量法" in later.reply  # and the answer to the new question
+    assert again.reply is not None and EXPERT_TEXT not in again.reply  # shown once
+
+
+async def test_one_message_three_deliveries_two_workers_one_database(
+    deployment: Deployment,
+) -> None:
+    workers = [deployment.worker(), deployment.worker()]
+    openid = new_openid()
+    async with wechat_rig([w.desk for w in workers]) as rig:
+        exchange = await rig.platform.send_text(openid, ANSWERABLE, lose=2)
+    assert [a.target for a in exchange.attempts] == [rig.urls[0], rig.urls[1], rig.urls[0]]
+    assert exchange.attempts[0].lost and exchange.attempts[1].lost
+    assert exchange.reply is not None and "计量法" in exchange.reply
+    assert exchange.attempts[1].body == exchange.attempts[0].body  # the saved reply, verbatim
+    assert deployment.knowledge.questions == [ANSWERABLE]  # answered once
+    assert workers[1].desk.stats().questions == 1
+
+
+async def test_slow_owner_and_a_redelivery_on_the_other_worker(deployment: Deployment) -> None:
+    workers = [deployment.worker(), deployment.worker()]
+    openid = new_openid()
+    gate = threading.Event()
+    deployment.knowledge.gates[ANSWERABLE] = gate
+    async with wechat_rig([w.desk for w in workers], budget_s=[2.5, 0.8]) as rig:
+        exchange = await rig.platform.send_text(openid, ANSWERABLE)
+        assert exchange.deliveries == 2 and exchange.attempts[0].timed_out
+        assert exchange.accepted and exchange.reply is None
+        gate.set()
+        pushed = await rig.api.wait_sent(openid, 1)
+    assert len(pushed) == 1 and "计量法" in pushed[0]
+    assert deployment.knowledge.questions == [ANSWERABLE]
