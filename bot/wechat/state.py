@@ -113,7 +113,12 @@ class ChannelState:
         return self._customer_service is not False
 
     async def load(self) -> None:
-        value = await self.call(self.desk.saved_reply, self._capability_key)
+        """Read what the desk remembers about the account (another worker may have learnt it)."""
+        try:
+            value = await self.call(self.desk.saved_reply, self._capability_key)
+        except Exception:
+            log.exception("wechat_state_unreadable key=%s", self._capability_key)
+            return
         self._customer_service = False if value == "off" else None
 
     async def customer_service_refused(self) -> None:
