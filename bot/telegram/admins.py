@@ -50,7 +50,7 @@ class AdminHandlers:
         self.s = services
 
     async def _is_admin(self, who: UserRef) -> bool:
-        return await self.s.call(self.s.desk.role_of, who) == Role.ADMIN
+        return await self.s.state(self.s.desk.role_of, who) == Role.ADMIN
 
     async def document(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user

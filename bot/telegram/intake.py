@@ -48,7 +48,7 @@ class Intake:
                 log.info("throttled user_id=%s verdict=%s", user.id, verdict.value)
                 await self._slow_down(update, context, verdict)
                 raise ApplicationHandlerStop
-        first = await self.s.call(
+        first = await self.s.state(
             self.s.desk.record_inbound, user_ref(user), f"telegram:update:{update.update_id}"
         )
         if not first:

@@ -130,7 +130,7 @@ class TelegramNotifier:
         chat_id = self._card_chat(n.recipient)
         again = n.kind is NotificationKind.REANNOUNCE
         if not again:
-            refs = await self._services.call(
+            refs = await self._services.state(
                 self._services.desk.ticket_messages, n.ticket_id, CHANNEL
             )
             if any(ref.startswith(f"{chat_id}:") for ref in refs):

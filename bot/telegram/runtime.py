@@ -98,6 +98,7 @@ class TelegramChannel:
         if app.running:
             await app.stop()
         await app.shutdown()
+        self.services.close()
         log.info("telegram_stopped")
 
     # --- internals ------------------------------------------------------------------------

@@ -114,7 +114,7 @@ async def typing(bot: Bot, chat_id: int | str, every_s: float) -> AsyncIterator[
 
 async def refresh_cards(bot: Bot, services: BotServices, ticket: Ticket) -> int:
     """Redraw every card that shows ``ticket`` (claimed, answered, published…)."""
-    refs = await services.call(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
+    refs = await services.state(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
     text, markup = card_text(ticket), keyboards.card(ticket)
     updated = 0
     for ref in refs:
@@ -140,5 +140,5 @@ async def post_card(
     """Post a ticket card and remember it in the desk (replies to it answer the ticket)."""
     [message] = await send_html(bot, chat_id, [text], markup)
     ref = message_ref(message.chat_id, message.message_id)
-    await services.call(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
+    await services.state(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
     return message

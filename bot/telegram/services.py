@@ -1,14 +1,19 @@
 """What the handlers share: the desk, the bot's settings as plain values, and who is talking.
 
-The desk is synchronous (database and CPU work); :meth:`BotServices.call` runs a desk method
-in a worker thread so one slow answer never holds up other users.
+The desk is synchronous (database and CPU work), so its methods run in worker threads: the
+slow ones (answers, documents, tickets) through :meth:`BotServices.call` on their own pool,
+and the quick channel bookkeeping every update needs (seen-before checks, card links, roles)
+through :meth:`BotServices.state` on a separate small pool, so a crowd of slow answers never
+holds up a quick one or the bookkeeping. Pools start on first use and end with ``close()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
@@ -40,6 +45,8 @@ class Tuning:
     network_retries: int = 3  # retries of a request that failed on the network
     network_backoff_s: float = 0.5  # first wait; doubles each retry
     typing_every_s: float = 4.5  # Telegram shows "typing…" for about 5 s
+    desk_threads: int = 32  # desk calls that may be slow (answers, documents, tickets)
+    state_threads: int = 4  # quick channel bookkeeping
 
 
 @dataclass(slots=True)
@@ -50,13 +57,34 @@ class BotServices:
     tuning: Tuning = field(default_factory=Tuning)
     flood: FloodGate = field(init=False)
     clock: Callable[[], float] = time.monotonic
+    _pools: dict[str, ThreadPoolExecutor] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.flood = FloodGate(self.tuning.flood_capacity, self.tuning.flood_refill_per_s)
 
     async def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run a (blocking) desk method in a worker thread."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        """Run a desk method that may take a while (an answer, a document) in a worker thread."""
+        return await self._run("desk", self.tuning.desk_threads, fn, *args, **kwargs)
+
+    async def state(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run a quick desk bookkeeping method (seen-before, card links, roles) in a thread."""
+        return await self._run("state", self.tuning.state_threads, fn, *args, **kwargs)
+
+    async def _run(
+        self, pool: str, threads: int, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        executor = self._pools.get(pool)
+        if executor is None:
+            executor = ThreadPoolExecutor(threads, thread_name_prefix=f"telegram-{pool}")
+            self._pools[pool] = executor
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """End the worker threads (new ones start if the bot is started again)."""
+        pools, self._pools = self._pools, {}
+        for executor in pools.values():
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def is_expert_chat(self, chat: Chat | None) -> bool:
         return (

@@ -103,6 +103,25 @@ async def test_a_slow_answer_for_one_user_does_not_block_others(api, desk):
         await api.wait_message(1001, "已转交专家")
 
 
+async def test_many_slow_answers_at_once_do_not_hold_up_a_quick_one(api, desk):
+    """More slow questions than the default thread pool has workers: the quick one (and the
+    bookkeeping every update needs) must still get through."""
+    slow = threading.Event()
+    tg = Telegram(api)
+    async with running_bot(api, desk):
+        for n in range(12):
+            desk.gate[f"难题{n}"] = slow
+            await tg.text(tg_user(5000 + n), f"难题{n}")
+        await api.wait_for(
+            lambda: len({c for c, _, _ in api.chat_actions}) == 12, what="all typing"
+        )
+        await tg.text(BOB, "3C是什么")
+        await api.wait_message(1002, ANSWER)
+        assert all(api.messages(5000 + n) == [] for n in range(12))
+        slow.set()
+        await api.wait_for(lambda: all(api.messages(5000 + n) for n in range(12)), what="slow ones")
+
+
 async def test_a_user_who_blocked_the_bot_is_not_retried(api, desk, caplog):
     api.blocked.add(1001)
     tg = Telegram(api)
