@@ -129,9 +129,13 @@ class KeywordIndex:
     def tempered_idf(self, token: str, unseen: float = 1.5) -> float:
         """IDF for coverage: a word the library has never seen weighs ``unseen``, not the most.
 
-        Colloquial words (买不起, 咋整) are unseen too, and must not sink a good passage.
+        Colloquial words (买不起, 咋整) are unseen too, and must not sink a good passage; single
+        Chinese characters weigh less.
         """
-        return self.idf(token) if self.df(token) else unseen
+        weight = self.idf(token) if self.df(token) else unseen
+        if len(token) == 1 and not token.isascii():
+            weight *= 0.3  # one character (招, 开, 卖) matches almost any passage
+        return weight
 
     def tokens(self, item_id: str) -> tuple[str, ...]:
         entry = self._items.get(item_id)

@@ -19,7 +19,7 @@ from knowledge.references import short_title
 
 _DOC_FIELDS = (
     "doc_id", "file_name", "title", "kind", "content_hash", "doc_number", "issuer",
-    "date_issued", "date_effective", "source_url", "char_count", "ingested_at",
+    "date_issued", "date_effective", "source_url", "source", "char_count", "ingested_at",
 )
 
 
@@ -99,6 +99,7 @@ def document_from_meta(meta: Mapping[str, Any]) -> SourceDocument:
         date_issued=opt("date_issued"),
         date_effective=opt("date_effective"),
         source_url=opt("source_url"),
+        source=opt("source"),
         char_count=int(meta.get("char_count", 0) or 0),
         ingested_at=opt("ingested_at"),
     )

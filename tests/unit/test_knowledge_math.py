@@ -42,8 +42,8 @@ def test_weighted_coverage_weights_rare_tokens():
 
 
 def test_confidence_is_monotonic_and_bounded():
-    low = confidence(0.76, 0.2, 0.0)
-    mid = confidence(0.85, 0.6, 0.5)
+    low = confidence(0.80, 0.2, 0.0)
+    mid = confidence(0.88, 0.5, 0.5)
     high = confidence(0.92, 1.0, 1.0)
     assert 0 <= low < mid < high <= 1
     assert low < 0.5 < high
