@@ -62,7 +62,11 @@ class Responder:
         deadline = arrived + self.budget_s
         job, created = self.jobs.open(inbound.key, inbound.user)
         if created:
-            await self._decide(job, inbound)
+            try:
+                await self._decide(job, inbound)
+            except Exception:  # the desk's store is down: say so rather than fail the callback
+                log.exception("wechat_record_failed key=%s", inbound.key)
+                return prompts.error_text("error")
         else:
             try:
                 await asyncio.wait_for(job.decided.wait(), max(deadline - loop.time(), 0.0))

@@ -3,11 +3,15 @@ the factory's refusals."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import prompts
 from bot.wechat import build_wechat_channel
 from bot.wechat.conversation import Command, Conversation, command_of, welcome
+from bot.wechat.delivery import Responder
+from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import Inbound, InboundKind
 from bot.wechat.state import ChannelState
 from core.errors import ConfigurationError
@@ -99,3 +103,24 @@ def test_factory_refuses_unsafe_settings() -> None:
     plain = build_wechat_channel(desk, **base, wecom_robot_url=None)
     assert plain.api is None and plain.expert_destinations == []
     assert [r.path for r in plain.routes()] == ["/wechat", "/wechat"]  # type: ignore[attr-defined]
+
+
+class BrokenStoreDesk(FakeDesk):
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        raise RuntimeError("database is down")
+
+
+async def test_a_desk_that_cannot_record_gets_a_polite_error() -> None:
+    desk = BrokenStoreDesk()
+    state = ChannelState(desk)
+    responder = Responder(state, Conversation(state), Pusher(state, None), budget_s=1.0)
+
+    async def connected() -> bool:
+        return True
+
+    now = asyncio.get_running_loop().time()
+    reply = await responder.respond(text("3C认证？"), 2000, now, connected)
+    assert reply == prompts.error_text("error")
+    assert desk.asked == []
+    assert len(responder.jobs) == 0  # a re-delivery starts afresh
+    state.close()
