@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.settings import Settings
-from core.ports import Embedder
+from core.people import Channel, UserRef
+from core.ports import Embedder, Notifier
 from knowledge.base import KnowledgeBase, open_knowledge_base
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,115 @@ def build_pipeline(settings: Settings, store: Any) -> Any:
     return IngestPipeline(store, max_bytes=int(settings.max_file_mb * 1024 * 1024))
 
 
+CONSOLE_ADMIN = UserRef(Channel.CONSOLE, "admin", display_name="console")
+
+
 @dataclass
 class Container:
+    """Everything one process of the desk uses, built once from settings."""
+
     settings: Settings
     knowledge: KnowledgeBase
     pipeline: Any
+    store: Any  # escalation.store.EscalationStore
+    desk: Any  # desk.service.Desk
+    console_admin: UserRef = CONSOLE_ADMIN
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def dispatcher(self, notifiers: dict[str, Notifier]) -> Any:
+        from escalation.dispatcher import Dispatcher
+
+        return Dispatcher(self.store, notifiers)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def expert_destinations(settings: Settings) -> list[UserRef]:
+    """Shared places every new ticket is announced: the Telegram group, the WeCom robot."""
+    places = []
+    if settings.telegram_token and settings.telegram_expert_chat_id is not None:
+        chat = str(settings.telegram_expert_chat_id)
+        places.append(UserRef(Channel.TELEGRAM, chat, chat_id=chat, display_name="专家群"))
+    if settings.wechat_token and settings.wecom_robot_url:
+        from bot.wechat.notifier import WECOM_ROBOT
+
+        places.append(WECOM_ROBOT)
+    return places
+
+
+def build(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    knowledge: KnowledgeBase | None = None,
+    reindex: bool = False,
+) -> Container:
+    """The whole desk: knowledge base, ingestion, escalation store (migrated), the service."""
+    from datetime import timedelta
+
+    from desk.service import Desk
+    from escalation.store import EscalationStore
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    kb = knowledge or build_knowledge(settings, embedder, reindex=reindex)
+    pipeline = build_pipeline(settings, kb)
+    store = EscalationStore.open(settings.sqlalchemy_url)
+    store.seed_roles(
+        admins=[*settings.admins, CONSOLE_ADMIN.key],
+        experts=[*settings.experts, CONSOLE_ADMIN.key],
+    )
+    desk = Desk(
+        kb,
+        store,
+        pipeline,
+        expert_destinations=expert_destinations(settings),
+        max_question_chars=settings.max_question_chars,
+        reannounce_after=timedelta(minutes=settings.reannounce_after_minutes),
+    )
+    return Container(settings, kb, pipeline, store, desk)
+
+
+def build_channels(settings: Settings, container: Container) -> list[Any]:
+    """The channel runtimes the settings enable (each implements bot.channel.ChannelRuntime)."""
+    channels: list[Any] = []
+    if settings.telegram_token:
+        from bot.telegram.runtime import build_telegram_channel
+
+        channels.append(build_telegram_channel(
+            container.desk,
+            token=settings.telegram_token.get_secret_value(),
+            api_url=settings.telegram_api_url,
+            file_url=settings.telegram_file_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=_secret(settings.telegram_webhook_secret),
+            expert_chat_id=settings.telegram_expert_chat_id,
+            max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        ))
+    if settings.wechat_token:
+        from bot.wechat.runtime import build_wechat_channel
+
+        channels.append(build_wechat_channel(
+            container.desk,
+            token=settings.wechat_token.get_secret_value(),
+            aes_key=_secret(settings.wechat_aes_key),
+            app_id=settings.wechat_app_id,
+            app_secret=_secret(settings.wechat_app_secret),
+            api_url=settings.wechat_api_url,
+            wecom_robot_url=_secret(settings.wecom_robot_url),
+        ))
+    return channels
+
+
+def notifiers(container: Container, channels: list[Any]) -> dict[str, Notifier]:
+    """One notifier per channel name; console users are reached through the log."""
+    from escalation.notifiers import LogNotifier
+
+    found: dict[str, Notifier] = {Channel.CONSOLE.value: LogNotifier()}
+    for channel in channels:
+        found[channel.name] = channel.notifier
+    return found
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None

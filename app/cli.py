@@ -309,10 +309,7 @@ def serve(
 
 
 def main() -> None:
-    try:
-        from app.cli_escalation import register
+    from app.cli_escalation import register
 
-        register(cli)
-    except ImportError:  # pragma: no cover - only while the expert desk is not installed
-        pass
+    register(cli)
     cli()

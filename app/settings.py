@@ -15,7 +15,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="QADESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="QADESK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     # --- storage ----------------------------------------------------------------------------
