@@ -2,13 +2,16 @@
 
     .venv/bin/python -m bench.wechat_bench [--users 50] [--median-s 2.0] [--sigma 0.6]
                                            [--budget-s 4.0] [--timeout-s 5.0] [--seed 7]
-                                           [--threads N] [--out FILE]
+                                           [--threads N] [--desk fake|service]
+                                           [--out FILE]
 
 The channel runs on uvicorn on 127.0.0.1 exactly as in production (4 s budget, WeChat's 5 s
 timeout and three deliveries), pushing slow answers to the stand-in API server. The desk is the
-in-memory fake with a blocking think time per question drawn from a log-normal distribution
-(median ``--median-s``, shape ``--sigma``, seeded), standing in for retrieval and composition;
-desk work runs on asyncio's default thread pool, or ``--threads`` of them.
+in-memory fake (``--desk fake``) or the desk service with its SQLite store and the desk tests'
+knowledge base (``--desk service``); either way each question takes a blocking think time drawn
+from a log-normal distribution (median ``--median-s``, shape ``--sigma``, seeded), standing in
+for retrieval and composition. Desk work runs on asyncio's default thread pool, or
+``--threads`` of them.
 
 Reports the share of questions answered on the fast path (a passive reply inside WeChat's
 window), and for the others the end-to-end latency from the question to the customer-service
@@ -25,33 +28,85 @@ import os
 import platform
 import random
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from core.answers import Answer
 from core.people import UserRef
 from desk.api import Reply
 from tests.fakes.desk import FakeDesk
+from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.wechat_platform import new_openid, wechat_rig
+
+QUESTIONS = {
+    "fake": "3C认证需要哪些材料？编号{i}",
+    "service": "用于贸易结算的电子秤需要强制检定吗？编号{i}",
+}
+
+
+class Think:
+    """Per-question think time, blocking the calling thread as real retrieval does, and when
+    each question reached the desk."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.started: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, question: str) -> None:
+        with self._lock:
+            self.started[question] = time.time()
+        time.sleep(self.seconds.get(question, 0.0))
 
 
 class ThinkingDesk(FakeDesk):
-    """The fake desk, taking a set time (blocking its thread, as real retrieval does) per
-    question before it answers."""
+    """The in-memory fake desk, thinking before it answers."""
 
-    def __init__(self, think_s: dict[str, float]) -> None:
+    def __init__(self, think: Think) -> None:
         super().__init__()
-        self.think_s = think_s
-        self.started: dict[str, float] = {}
-        self._started_lock = threading.Lock()
+        self.think = think
 
     def ask(self, user: UserRef, text: str) -> Reply:
-        with self._started_lock:
-            self.started[text] = time.time()
-        time.sleep(self.think_s.get(text, 0.0))
+        self.think(text)
         return super().ask(user, text)
+
+
+class ThinkingKnowledge(FakeKnowledge):
+    """The desk tests' knowledge base, thinking before it answers."""
+
+    def __init__(self, think: Think) -> None:
+        super().__init__()
+        self.think = think
+
+    def answer(self, question: str) -> Answer:
+        self.think(question)
+        return super().answer(question)
+
+
+@contextmanager
+def open_desk(kind: str, think: Think) -> Iterator[tuple[Any, Callable[[], int]]]:
+    """The desk to measure and a count of the questions it answered: the in-memory fake, or
+    the desk service on a SQLite file (every question, reply and channel state written)."""
+    if kind == "fake":
+        desk = ThinkingDesk(think)
+        yield desk, lambda: len(desk.asked)
+        return
+    from desk.service import Desk
+    from escalation.store import EscalationStore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EscalationStore.open(f"sqlite:///{Path(tmp) / 'desk.sqlite3'}")
+        knowledge = ThinkingKnowledge(think)
+        try:
+            yield Desk(knowledge, store), lambda: len(knowledge.questions)
+        finally:
+            store.close()
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -74,15 +129,59 @@ async def run(
     timeout_s: float,
     seed: int,
     threads: int | None = None,
+    desk_kind: str = "fake",
 ) -> dict[str, Any]:
     pool_size = threads or min(32, (os.cpu_count() or 1) + 4)  # asyncio's default pool
     if threads:
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(threads))
     rng = random.Random(seed)
-    questions = [f"第{i}位用户：3C认证需要哪些材料？" for i in range(users)]
-    think = {q: rng.lognormvariate(math.log(median_s), sigma) for q in questions}
-    desk = ThinkingDesk(think)
+    template = QUESTIONS[desk_kind]  # a question each desk answers from its library
+    questions = [template.format(i=i) for i in range(users)]
+    think = Think({q: rng.lognormvariate(math.log(median_s), sigma) for q in questions})
     openids = [new_openid() for _ in range(users)]
+    with open_desk(desk_kind, think) as (desk, answered):
+        result = await _measure(desk, questions, openids, budget_s, timeout_s)
+        desk_calls = answered()
+    queued = [
+        think.started[q] - result["sent_at"][o] for o, q in zip(openids, questions, strict=True)
+    ]
+    exchanges, slow_latency = result["exchanges"], result["slow_latency"]
+    fast = [e for e in exchanges if e.reply is not None and not e.violations]
+    fast_latency = [e.elapsed for e in fast]
+    slow = [e for e in exchanges if e.accepted and e.reply is None]
+    return {
+        "bench": "wechat",
+        "desk": desk_kind,
+        "users": users,
+        "budget_s": budget_s,
+        "wechat_timeout_s": timeout_s,
+        "think_median_s": median_s,
+        "think_sigma": sigma,
+        "think_over_budget": sum(t > budget_s for t in think.seconds.values()),
+        "seed": seed,
+        "fast": len(fast),
+        "fast_share": round(len(fast) / users, 3),
+        "fast_p50_s": _round(percentile(fast_latency, 50)),
+        "fast_p95_s": _round(percentile(fast_latency, 95)),
+        "slow": len(slow),
+        "slow_e2e_p50_s": _round(percentile(slow_latency, 50)),
+        "slow_e2e_p95_s": _round(percentile(slow_latency, 95)),
+        "slow_e2e_max_s": _round(max(slow_latency, default=None)),
+        "deliveries": sum(e.deliveries for e in exchanges),
+        "gave_up": sum(e.gave_up for e in exchanges),
+        "violations": sum(len(e.violations) for e in exchanges),
+        "desk_calls": desk_calls,
+        "desk_queue_p95_s": _round(percentile(queued, 95)),
+        "desk_threads": pool_size,
+        "python": platform.python_version(),
+    }
+
+
+async def _measure(
+    desk: Any, questions: list[str], openids: list[str], budget_s: float, timeout_s: float
+) -> dict[str, Any]:
+    """Everyone asks at once; returns the exchanges, when each was sent, and the slow path's
+    end-to-end latencies (question to customer-service message)."""
     async with wechat_rig(desk, budget_s=budget_s, timeout_s=timeout_s) as rig:
         sent_at: dict[str, float] = {}
 
@@ -96,40 +195,13 @@ async def run(
         slow = [e for e in exchanges if e.accepted and e.reply is None]
         await rig.api.wait_until(lambda: all(rig.api.texts_to(e.openid) for e in slow), timeout=120)
         pushed_at = {s.openid: s.at for s in reversed(rig.api.sent)}
-    fast = [e for e in exchanges if e.reply is not None and not e.violations]
-    fast_latency = [e.elapsed for e in fast]
     slow_latency = [pushed_at[e.openid] - sent_at[e.openid] for e in slow]
-    queued = [desk.started[q] - sent_at[o] for o, q in zip(openids, questions, strict=True)]
-    return {
-        "bench": "wechat",
-        "users": users,
-        "budget_s": budget_s,
-        "wechat_timeout_s": timeout_s,
-        "think_median_s": median_s,
-        "think_sigma": sigma,
-        "think_over_budget": sum(t > budget_s for t in think.values()),
-        "seed": seed,
-        "fast": len(fast),
-        "fast_share": round(len(fast) / users, 3),
-        "fast_p50_s": _round(percentile(fast_latency, 50)),
-        "fast_p95_s": _round(percentile(fast_latency, 95)),
-        "slow": len(slow),
-        "slow_e2e_p50_s": _round(percentile(slow_latency, 50)),
-        "slow_e2e_p95_s": _round(percentile(slow_latency, 95)),
-        "slow_e2e_max_s": _round(max(slow_latency, default=None)),
-        "deliveries": sum(e.deliveries for e in exchanges),
-        "gave_up": sum(e.gave_up for e in exchanges),
-        "violations": sum(len(e.violations) for e in exchanges),
-        "desk_calls": len(desk.asked),
-        "desk_queue_p95_s": _round(percentile(queued, 95)),
-        "desk_threads": pool_size,
-        "python": platform.python_version(),
-    }
+    return {"exchanges": exchanges, "sent_at": sent_at, "slow_latency": slow_latency}
 
 
 def table(r: dict[str, Any]) -> str:
     rows = [
-        ("users asking at once", str(r["users"])),
+        ("users asking at once", f"{r['users']} (desk: {r['desk']})"),
         (
             "desk think time",
             f"log-normal, median {r['think_median_s']} s, σ {r['think_sigma']}"
@@ -170,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads", type=int, help="threads for desk work (default: asyncio's default pool)"
     )
+    parser.add_argument(
+        "--desk",
+        choices=["fake", "service"],
+        default="fake",
+        help="the in-memory fake desk, or the desk service on SQLite",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -182,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout_s,
             args.seed,
             args.threads,
+            args.desk,
         )
     )
     print(table(result))
