@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,8 @@ class ChromaIndex:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        # Chroma cannot rebuild our function from its stored config; we always pass it again.
+        warnings.filterwarnings("ignore", message="Could not reconstruct embedding function")
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if host:
             self._client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
