@@ -137,6 +137,8 @@ class TelegramNotifier:
                 log.info("card_exists ticket_id=%s chat_id=%s", n.ticket_id, chat_id)
                 return
         ticket = await self._ticket(n)
+        if ticket is not None and again:  # older cards in this chat show the state it is in now
+            await refresh_cards(self._bot, self._services, ticket, chat_id=chat_id)
         if ticket is not None:
             text, markup = card_text(ticket, again=again), keyboards.card(ticket)
         else:  # the desk would not show us the ticket: the notification's own text

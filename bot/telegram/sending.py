@@ -112,15 +112,20 @@ async def typing(bot: Bot, chat_id: int | str, every_s: float) -> AsyncIterator[
             await task
 
 
-async def refresh_cards(bot: Bot, services: BotServices, ticket: Ticket) -> int:
-    """Redraw every card that shows ``ticket`` (claimed, answered, published…)."""
+async def refresh_cards(
+    bot: Bot, services: BotServices, ticket: Ticket, *, chat_id: int | str | None = None
+) -> int:
+    """Redraw every card that shows ``ticket`` (claimed, answered, published…), or only those
+    in ``chat_id``."""
     refs = await services.state(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
+    if chat_id is not None:
+        refs = [ref for ref in refs if ref.startswith(f"{chat_id}:")]
     text, markup = card_text(ticket), keyboards.card(ticket)
     updated = 0
     for ref in refs:
-        chat_id, message_id = parse_message_ref(ref)
+        card_chat, card_id = parse_message_ref(ref)
         try:
-            await edit_html(bot, chat_id, message_id, text, markup)
+            await edit_html(bot, card_chat, card_id, text, markup)
             updated += 1
         except TelegramError as exc:  # a deleted card must not stop the others
             log.warning(
