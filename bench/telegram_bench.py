@@ -1,15 +1,17 @@
 """Telegram throughput: many users asking at once, through the stand-in Bot API over HTTP.
 
     .venv/bin/python -m bench.telegram_bench [--users 50] [--rounds 3] [--desk fake|real]
-        [--think-ms 0] [--overall-rate 30] [--out FILE]
+        [--think-ms 0] [--embedder fake] [--overall-rate 30] [--out FILE]
 
 Each round, ``--users`` simulated users send one question each at the same moment; the real
 python-telegram-bot Application (long polling, rate limiter, concurrent updates) answers them
 through the stand-in server. Latency is from the moment a question is queued on the server to
 the moment the answer arrives there. ``--overall-rate`` is the bot-wide limit of messages per
 second (Telegram's is 30, and "typing…" counts); 0 turns it off to measure the bot itself.
-``--desk real`` uses the desk ``app.bootstrap`` builds (library, embedder, SQLite in a temporary
-data dir); the default is the in-memory desk of the tests, optionally thinking ``--think-ms``.
+``--desk real`` is ``desk.service.Desk`` on SQLite, Chroma and BM25 in a temporary data dir with
+the bundled library ingested (``--embedder fake`` — the tests' deterministic embedder — or a
+model name as ``qadesk serve`` loads it); the default is the in-memory desk of the tests,
+optionally thinking ``--think-ms`` per answer.
 
 Prints a short table and one JSON line; ``--out`` also writes the JSON to a file.
 """
@@ -32,6 +34,8 @@ from desk.api import Reply
 from tests.fakes.desk import FakeDesk
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import FAST, Telegram, no_proxy, running_bot, tg_user
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FAKE_QUESTIONS = ["3C认证要多久？", "哪些产品要做3C？", "3C标志怎么印？", "进口产品要3C吗？"]
 REAL_QUESTIONS = [
@@ -112,19 +116,31 @@ async def run(
     }
 
 
-def real_desk(data_dir: Path) -> Any:
-    """The desk as ``qadesk serve`` builds it, over a fresh data dir (library ingested)."""
-    from app import bootstrap
-    from app.settings import Settings
+def real_desk(data_dir: Path, embedder_name: str) -> Any:
+    """``desk.service.Desk`` over SQLite, Chroma and BM25 in ``data_dir``, with the bundled
+    library ingested. ``embedder_name`` ``fake`` is the tests' deterministic embedder; any other
+    value is the embedding model as ``qadesk serve`` loads it (prepared offline)."""
+    from desk.service import Desk
+    from escalation.store import EscalationStore
+    from ingest.pipeline import IngestPipeline, expand_paths
+    from knowledge.base import open_knowledge_base
 
-    build = getattr(bootstrap, "build", None)
-    if build is None:
-        raise SystemExit("app.bootstrap.build is not available yet; use --desk fake")
-    container = build(Settings(data_dir=data_dir))
-    setup = getattr(container, "setup_library", None)
-    if callable(setup):
-        setup()
-    return container.desk
+    if embedder_name == "fake":
+        from tests.fakes.embedder import FakeEmbedder
+
+        embedder: Any = FakeEmbedder()
+    else:
+        from app.bootstrap import build_embedder
+        from app.settings import Settings
+
+        embedder = build_embedder(Settings.model_validate({"embedding_model": embedder_name}))
+    knowledge = open_knowledge_base(embedder, data_dir / "index")
+    pipeline = IngestPipeline(knowledge)
+    for path, error in expand_paths([ROOT / "library" / "laws"]):
+        if error is None:
+            pipeline.ingest_file(path)
+    store = EscalationStore.open(f"sqlite:///{data_dir / 'desk.sqlite3'}")
+    return Desk(knowledge, store, pipeline)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,23 +149,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--desk", choices=["fake", "real"], default="fake")
     parser.add_argument("--think-ms", type=float, default=0.0, help="fake desk time per answer")
+    parser.add_argument("--embedder", default="fake", help="real desk: fake, or a model name")
     parser.add_argument("--overall-rate", type=float, default=30.0, help="messages/s, 0 = off")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    for noisy in ("bm25s", "chromadb", "httpx", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="qadesk-bench-") as folder:
         if args.desk == "real":
-            desk, questions = real_desk(Path(folder)), REAL_QUESTIONS
+            desk, questions = real_desk(Path(folder), args.embedder), REAL_QUESTIONS
         else:
             desk, questions = ThinkingDesk(args.think_ms / 1000), FAKE_QUESTIONS
         result = asyncio.run(run(args.users, args.rounds, desk, questions, args.overall_rate))
-    result["desk"] = args.desk if args.desk == "real" else f"fake(think={args.think_ms:g}ms)"
+    fake = f"fake(think={args.think_ms:g}ms)"
+    result["desk"] = f"real(embedder={args.embedder})" if args.desk == "real" else fake
 
     print(f"{'users at once':<22}{result['users']}")
     print(f"{'rounds':<22}{result['rounds']}")
     print(f"{'desk':<22}{result['desk']}")
-    print(f"{'bot-wide limit':<22}{args.overall_rate:g} msg/s" if args.overall_rate else "off")
+    limit = f"{args.overall_rate:g} msg/s" if args.overall_rate else "off"
+    print(f"{'bot-wide limit':<22}{limit}")
     print(f"{'answers/s':<22}{result['answers_per_s']}")
     print(f"{'latency p50':<22}{result['latency_p50_ms']} ms")
     print(f"{'latency p95':<22}{result['latency_p95_ms']} ms")
