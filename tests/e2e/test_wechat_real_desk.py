@@ -1,7 +1,7 @@
-"""The WeChat channel on the real desk service (desk.service.Desk, escalation on SQLite, the
-outbox dispatcher), with the deterministic knowledge base of the desk's own tests: expert
-answers through the outbox inside and outside the 48-hour window, and one message re-delivered
-across two workers that share one database."""
+"""The WeChat channel on the real desk service (desk.service.Desk, escalation on SQLite and on
+PostgreSQL, the outbox dispatcher), with the deterministic knowledge base of the desk's own
+tests: expert answers through the outbox inside and outside the 48-hour window, and one message
+re-delivered across two workers that share one database."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.wechat_platform import new_openid, wechat_rig
+from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.e2e
 
@@ -72,19 +73,20 @@ class Deployment:
         return [r.status for r in records if r.notification.kind is kind]
 
 
-@pytest.fixture
-def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
-    clock = FakeClock(datetime.now(UTC))
-    seed = EscalationStore.open(url, clock=clock)
-    seed.seed_roles(admins=["console:admin"], experts=["telegram:2001=other"])
-    seed.close()
-    found = Deployment(url, GatedKnowledge(), clock, [])
-    try:
-        yield found
-    finally:
-        for worker in found.workers:
-            worker.store.close()
+@pytest.fixture(params=BACKENDS)
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+    """A fresh database (SQLite file, or PostgreSQL as several workers would share it)."""
+    with fresh_database(request.param, tmp_path) as url:
+        clock = FakeClock(datetime.now(UTC))
+        seed = EscalationStore.open(url, clock=clock)
+        seed.seed_roles(admins=["console:admin"], experts=["telegram:2001=other"])
+        seed.close()
+        found = Deployment(url, GatedKnowledge(), clock, [])
+        try:
+            yield found
+        finally:
+            for worker in found.workers:
+                worker.store.close()
 
 
 async def deliver_outbox(worker: Worker, notifier) -> None:
