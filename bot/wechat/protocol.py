@@ -134,7 +134,10 @@ class CallbackCodec:
         else:
             self._check_plain_signature(query)
             _parse_xml(body)
-            xml = body.decode("utf-8")
+            try:
+                xml = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise MalformedCallback("not UTF-8") from None
         try:
             native = parse_message(xml)
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -211,7 +214,7 @@ def _parse_xml(body: bytes) -> Element:
         raise MalformedCallback("body too large")
     try:
         root: Element = safe_xml.fromstring(body, forbid_dtd=True)
-    except (DefusedXmlException, ParseError) as exc:
+    except (DefusedXmlException, ParseError, ValueError) as exc:  # ValueError: odd encodings
         raise MalformedCallback(f"rejected XML: {type(exc).__name__}") from exc
     if root.tag != "xml":
         raise MalformedCallback("root element is not <xml>")

@@ -133,12 +133,14 @@ def test_forged_plain_message_is_refused_before_parsing() -> None:
         "<root><MsgType>text</MsgType></root>",
         "<xml><FromUserName>a</FromUserName></xml>",
         "",
+        '<?xml version="1.0" encoding="GBK"?><xml><MsgType>text</MsgType><Content>\u4f60</Content></xml>',
     ],
 )
 def test_signed_but_malformed_bodies_are_refused(body: str) -> None:
     params, _ = platform().signed(text_xml())
+    data = body.encode("gbk") if "GBK" in body else body.encode()
     with pytest.raises(MalformedCallback):
-        CallbackCodec(TOKEN).open(params, body.encode())
+        CallbackCodec(TOKEN).open(params, data)
 
 
 def test_bomb_inside_the_encrypted_payload_is_refused() -> None:
