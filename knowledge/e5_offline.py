@@ -134,6 +134,9 @@ def prepare_e5_small(dest: Path, *, verify: bool = False) -> Path:
         if is_current(dest, verify=verify):  # another process finished it meanwhile
             return dest
         started = time.perf_counter()
+        for kind in ("tmp", "old"):  # what a killed run left; only lock holders make these
+            for leftover in dest.parent.glob(f".{dest.name}.{kind}-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
         staging = _new_sibling(dest, "tmp")
         try:
             manifest = _write_folder(staging)

@@ -93,6 +93,9 @@ def test_half_and_corrupted_folders_are_rebuilt(e5_model_dir: Path, tmp_path: Pa
     assert is_current(dest)
 
     (dest / MANIFEST).unlink()  # as if the process died before the manifest was written
+    killed_run = tmp_path / f".{MODEL_NAME}.tmp-999999-0000"
+    killed_run.mkdir()
+    (killed_run / "model.safetensors").write_bytes(b"partial")
     assert not is_current(dest)
     prepare_e5_small(dest)
     assert is_current(dest, verify=True)
