@@ -22,8 +22,18 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for noisy in ("httpx", "httpcore", "chromadb", "telegram", "urllib3", "jieba",
-                  "sentence_transformers", "transformers", "apscheduler", "uvicorn.access"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "chromadb",
+        "telegram",
+        "urllib3",
+        "jieba",
+        "sentence_transformers",
+        "transformers",
+        "apscheduler",
+        "uvicorn.access",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -141,28 +151,32 @@ def build_channels(settings: Settings, container: Container) -> list[Any]:
     if settings.telegram_token:
         from bot.telegram.runtime import build_telegram_channel
 
-        channels.append(build_telegram_channel(
-            container.desk,
-            token=settings.telegram_token.get_secret_value(),
-            api_url=settings.telegram_api_url,
-            file_url=settings.telegram_file_url,
-            webhook_url=settings.telegram_webhook_url,
-            webhook_secret=_secret(settings.telegram_webhook_secret),
-            expert_chat_id=settings.telegram_expert_chat_id,
-            max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
-        ))
+        channels.append(
+            build_telegram_channel(
+                container.desk,
+                token=settings.telegram_token.get_secret_value(),
+                api_url=settings.telegram_api_url,
+                file_url=settings.telegram_file_url,
+                webhook_url=settings.telegram_webhook_url,
+                webhook_secret=_secret(settings.telegram_webhook_secret),
+                expert_chat_id=settings.telegram_expert_chat_id,
+                max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+            )
+        )
     if settings.wechat_token:
         from bot.wechat.runtime import build_wechat_channel
 
-        channels.append(build_wechat_channel(
-            container.desk,
-            token=settings.wechat_token.get_secret_value(),
-            aes_key=_secret(settings.wechat_aes_key),
-            app_id=settings.wechat_app_id,
-            app_secret=_secret(settings.wechat_app_secret),
-            api_url=settings.wechat_api_url,
-            wecom_robot_url=_secret(settings.wecom_robot_url),
-        ))
+        channels.append(
+            build_wechat_channel(
+                container.desk,
+                token=settings.wechat_token.get_secret_value(),
+                aes_key=_secret(settings.wechat_aes_key),
+                app_id=settings.wechat_app_id,
+                app_secret=_secret(settings.wechat_app_secret),
+                api_url=settings.wechat_api_url,
+                wecom_robot_url=_secret(settings.wecom_robot_url),
+            )
+        )
     return channels
 
 

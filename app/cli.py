@@ -178,9 +178,16 @@ def answer_record(answer: Answer, latency_ms: float, item_id: Any = None) -> dic
         "decision": answer.decision.value,
         "answer": answer.text,
         "citations": [
-            {"document": c.document, "title": c.title, "section": c.section,
-             "article": c.article, "doc_number": c.doc_number, "text": c.text,
-             "quote": c.quote, "score": c.score}
+            {
+                "document": c.document,
+                "title": c.title,
+                "section": c.section,
+                "article": c.article,
+                "doc_number": c.doc_number,
+                "text": c.text,
+                "quote": c.quote,
+                "score": c.score,
+            }
             for c in answer.citations
         ],
         "confidence": answer.confidence,
@@ -227,8 +234,10 @@ def ask(
         _echo_json(answer_record(answer, ms))
         return
     typer.echo(answer.text)
-    typer.echo(f"\n— decision: {answer.decision.value}  confidence: {answer.confidence:.2f}"
-               f"  reason: {answer.reason.value or '-'}  ({ms:.0f} ms)")
+    typer.echo(
+        f"\n— decision: {answer.decision.value}  confidence: {answer.confidence:.2f}"
+        f"  reason: {answer.reason.value or '-'}  ({ms:.0f} ms)"
+    )
     for i, c in enumerate(answer.citations, 1):
         typer.echo(f"  [{i}] {c.document} {c.article or c.section}  score={c.score:.3f}")
 
@@ -304,8 +313,12 @@ def serve(
 
     settings = _settings()
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main() -> None:

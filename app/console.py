@@ -33,9 +33,18 @@ def run_console(
         try:
             if line == "/my":
                 tickets = desk.my_tickets(user)
-                write("\n".join(prompts.text("console.ticket_line", ticket_id=t.ticket_id,
-                                             status=t.status.value, question=t.question)
-                                for t in tickets) or prompts.text("console.no_tickets"))
+                write(
+                    "\n".join(
+                        prompts.text(
+                            "console.ticket_line",
+                            ticket_id=t.ticket_id,
+                            status=t.status.value,
+                            question=t.question,
+                        )
+                        for t in tickets
+                    )
+                    or prompts.text("console.no_tickets")
+                )
             elif line in {"1", "2"} and last is not None:
                 result = desk.feedback(user, last, helpful=line == "1")
                 if line == "2" and result.ticket is None:

@@ -82,11 +82,18 @@ class Report:
             ok = (o.answered and o.hit_at_5()) if o.kind == ANSWERABLE else not o.answered
             if not ok:
                 first = o.answer.citations[0].document if o.answer.citations else None
-                rows.append({"id": o.item.get("id"), "kind": o.kind,
-                             "decision": o.answer.decision.value,
-                             "confidence": o.answer.confidence, "first_doc": first,
-                             "source_doc": o.item.get("source_doc"),
-                             "question": o.item.get("question"), "signals": o.answer.signals})
+                rows.append(
+                    {
+                        "id": o.item.get("id"),
+                        "kind": o.kind,
+                        "decision": o.answer.decision.value,
+                        "confidence": o.answer.confidence,
+                        "first_doc": first,
+                        "source_doc": o.item.get("source_doc"),
+                        "question": o.item.get("question"),
+                        "signals": o.answer.signals,
+                    }
+                )
         return rows
 
 

@@ -109,14 +109,17 @@ class KnowledgeBase:
 
     def documents(self) -> list[SourceDocument]:
         hits = self._index.get_all(self._index.chunks, {"is_card": True})
-        return sorted((library.document_from_meta(h.metadata) for h in hits),
-                      key=lambda d: d.file_name)
+        return sorted(
+            (library.document_from_meta(h.metadata) for h in hits), key=lambda d: d.file_name
+        )
 
     def chunks(self, doc_id: str) -> list[Chunk]:
         where = {"$and": [{"doc_id": doc_id}, {"is_card": False}]}
         hits = self._index.get_all(self._index.chunks, where)
-        return sorted((library.chunk_from_meta(h.item_id, h.text, h.metadata) for h in hits),
-                      key=lambda c: c.ordinal)
+        return sorted(
+            (library.chunk_from_meta(h.item_id, h.text, h.metadata) for h in hits),
+            key=lambda c: c.ordinal,
+        )
 
     def put(self, document: SourceDocument, chunks: Sequence[Chunk]) -> None:
         """Store ``document`` with exactly ``chunks``, replacing any version of the same file.
@@ -154,8 +157,10 @@ class KnowledgeBase:
 
     def _same_file(self, file_name: str) -> list[SourceDocument]:
         where = {"$and": [{"is_card": True}, {"file_name": file_name}]}
-        return [library.document_from_meta(h.metadata)
-                for h in self._index.get_all(self._index.chunks, where)]
+        return [
+            library.document_from_meta(h.metadata)
+            for h in self._index.get_all(self._index.chunks, where)
+        ]
 
     def remove(self, doc_id: str) -> SourceDocument | None:
         with self._lock:
@@ -176,10 +181,12 @@ class KnowledgeBase:
             from dataclasses import replace
 
             entry = replace(entry, faq_id=faq_id)
-            self._index.upsert(self._index.faq, [faq_id], [entry.question],
-                               [library.faq_metadata(entry)])
-            self._keywords.replace_group(FAQ_GROUP, self._faq_tokens() + [
-                (faq_id, tokenize(entry.question))])
+            self._index.upsert(
+                self._index.faq, [faq_id], [entry.question], [library.faq_metadata(entry)]
+            )
+            self._keywords.replace_group(
+                FAQ_GROUP, [*self._faq_tokens(), (faq_id, tokenize(entry.question))]
+            )
             self._changed()
             return entry
 
@@ -196,8 +203,10 @@ class KnowledgeBase:
             return True
 
     def faq_entries(self) -> list[FaqEntry]:
-        return [library.faq_from_meta(h.item_id, h.text, h.metadata)
-                for h in self._index.get_all(self._index.faq)]
+        return [
+            library.faq_from_meta(h.item_id, h.text, h.metadata)
+            for h in self._index.get_all(self._index.faq)
+        ]
 
     def similar_faq(self, question: str) -> FaqEntry | None:
         """The existing entry asking the same thing (a new one would replace it), if any."""
@@ -221,8 +230,9 @@ class KnowledgeBase:
         text = normalize_question(question)
         if not any(ch.isalnum() for ch in text):
             reason = EscalationReason.INVALID
-            return Answer(question, Decision.ESCALATE, compose_escalation(reason, ()),
-                          reason=reason)
+            return Answer(
+                question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
+            )
         self.sync()
         verdict = judge(text)
         vector = self._embedder.embed_query(text)
@@ -235,33 +245,53 @@ class KnowledgeBase:
         citations = self._citations(ranked)
         if not ranked:
             reason = EscalationReason.NO_MATCH
-            return Answer(question, Decision.ESCALATE, compose_escalation(reason, ()),
-                          reason=reason)
+            return Answer(
+                question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
+            )
         best = ranked[0]
         conf = confidence(best.dense, best.coverage, best.core_coverage)
         if best.referenced:
             conf = max(conf, 0.9)
-        signals = {"dense": round(best.dense, 4), "coverage": round(best.coverage, 4),
-                   "core_coverage": round(best.core_coverage, 4), "bm25": round(best.bm25, 3)}
+        signals = {
+            "dense": round(best.dense, 4),
+            "coverage": round(best.coverage, 4),
+            "core_coverage": round(best.core_coverage, 4),
+            "bm25": round(best.bm25, 3),
+        }
         if verdict.needs_expert or verdict.off_topic or conf < self._threshold:
-            reason = (EscalationReason.NEEDS_EXPERT if verdict.needs_expert
-                      else EscalationReason.NO_MATCH if verdict.off_topic or conf < 0.2
-                      else EscalationReason.LOW_CONFIDENCE)
+            reason = (
+                EscalationReason.NEEDS_EXPERT
+                if verdict.needs_expert
+                else EscalationReason.NO_MATCH
+                if verdict.off_topic or conf < 0.2
+                else EscalationReason.LOW_CONFIDENCE
+            )
             related = tuple(citations) if conf >= 0.2 or verdict.needs_expert else ()
-            return Answer(question, Decision.ESCALATE, compose_escalation(reason, related),
-                          related, round(conf, 4), reason, signals=signals)
+            return Answer(
+                question,
+                Decision.ESCALATE,
+                compose_escalation(reason, related),
+                related,
+                round(conf, 4),
+                reason,
+                signals=signals,
+            )
         chosen = [Candidate(citations[0], best.score)]
         if len(ranked) > 1 and self._worth_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
         body, cited = compose(chosen, citations, q.tokens, self._keywords.tempered_idf)
-        return Answer(question, Decision.ANSWER, body, tuple(cited), round(conf, 4),
-                      signals=signals)
+        return Answer(
+            question, Decision.ANSWER, body, tuple(cited), round(conf, 4), signals=signals
+        )
 
     @staticmethod
     def _worth_second(best: Scored, second: Scored) -> bool:
         """Quote a second passage when it is nearly as good and from another clause."""
-        return (second.score >= 0.9 * best.score and second.coverage >= 0.6
-                and second.meta.get("article") != best.meta.get("article"))
+        return (
+            second.score >= 0.9 * best.score
+            and second.coverage >= 0.6
+            and second.meta.get("article") != best.meta.get("article")
+        )
 
     def _citations(self, ranked: Sequence[Scored]) -> list[Citation]:
         out: list[Citation] = []
@@ -276,12 +306,25 @@ class KnowledgeBase:
         entry, sim, overlap = match
         if sim < self._faq_threshold and not (sim >= 0.86 and overlap >= 0.5):
             return None
-        cite = Citation(document=f"faq:{entry.faq_id}", title=entry.question,
-                        chunk_id=entry.faq_id, text=entry.answer, score=round(sim, 4),
-                        kind="faq", faq_id=entry.faq_id)
-        return Answer(question, Decision.ANSWER, compose_expert(entry.answer, entry.sources),
-                      (cite,), round(sim, 4), from_expert=True, faq_id=entry.faq_id,
-                      signals={"faq_similarity": round(sim, 4), "faq_overlap": round(overlap, 4)})
+        cite = Citation(
+            document=f"faq:{entry.faq_id}",
+            title=entry.question,
+            chunk_id=entry.faq_id,
+            text=entry.answer,
+            score=round(sim, 4),
+            kind="faq",
+            faq_id=entry.faq_id,
+        )
+        return Answer(
+            question,
+            Decision.ANSWER,
+            compose_expert(entry.answer, entry.sources),
+            (cite,),
+            round(sim, 4),
+            from_expert=True,
+            faq_id=entry.faq_id,
+            signals={"faq_similarity": round(sim, 4), "faq_overlap": round(overlap, 4)},
+        )
 
     # --- maintenance ------------------------------------------------------------------------
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> int:
@@ -289,15 +332,20 @@ class KnowledgeBase:
         with self._lock:
             chunks = self._index.get_all(self._index.chunks)
             faqs = self._index.get_all(self._index.faq)
-            for col, hits, ctx in ((self._index.chunks, chunks, True),
-                                   (self._index.faq, faqs, False)):
+            for col, hits, ctx in (
+                (self._index.chunks, chunks, True),
+                (self._index.faq, faqs, False),
+            ):
                 if not hits:
                     continue
                 ids = [h.item_id for h in hits]
                 texts = [h.text for h in hits]
                 metas = [dict(h.metadata) for h in hits]
-                embed = [library.context_text(m, t) for m, t in zip(metas, texts, strict=True)] \
-                    if ctx else None
+                embed = (
+                    [library.context_text(m, t) for m, t in zip(metas, texts, strict=True)]
+                    if ctx
+                    else None
+                )
                 self._index.upsert(col, ids, texts, metas, embed_texts=embed)
                 if progress:
                     progress(len(ids), len(chunks) + len(faqs))

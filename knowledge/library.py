@@ -18,8 +18,19 @@ from core.documents import Chunk, DocumentKind, SourceDocument
 from knowledge.references import short_title
 
 _DOC_FIELDS = (
-    "doc_id", "file_name", "title", "kind", "content_hash", "doc_number", "issuer",
-    "date_issued", "date_effective", "source_url", "source", "char_count", "ingested_at",
+    "doc_id",
+    "file_name",
+    "title",
+    "kind",
+    "content_hash",
+    "doc_number",
+    "issuer",
+    "date_issued",
+    "date_effective",
+    "source_url",
+    "source",
+    "char_count",
+    "ingested_at",
 )
 
 

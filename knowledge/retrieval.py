@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.keyword_index import KeywordIndex
+from knowledge.library import context_text
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import passage_score, reciprocal_rank_fusion, weighted_coverage
-from knowledge.library import context_text
 from knowledge.tokens import expand_query, synonym_groups, tokenize
 from knowledge.vector_index import ChromaIndex
 
@@ -65,7 +65,10 @@ class Retriever:
         tokens = tokenize(text, normalized=True)
         expanded = expand_query(tokens)
         return Query(
-            text, tuple(tokens), tuple(expanded), core_tokens(tokens, self._keywords),
+            text,
+            tuple(tokens),
+            tuple(expanded),
+            core_tokens(tokens, self._keywords),
             tuple(vector),
         )
 
@@ -74,17 +77,14 @@ class Retriever:
         dense_hits = self._index.query(self._index.chunks, q.vector, self._depth, None)
         bm25_hits = self._keywords.search(q.expanded, self._depth, exclude=FAQ_GROUP)
         pool: dict[str, Scored] = {
-            h.item_id: Scored(h.item_id, h.text, h.metadata, dense=h.similarity)
-            for h in dense_hits
+            h.item_id: Scored(h.item_id, h.text, h.metadata, dense=h.similarity) for h in dense_hits
         }
         for chunk_id, score in bm25_hits:
             pool.setdefault(chunk_id, Scored(chunk_id, "", {})).bm25 = score
         for chunk_id in self._referenced(q.text, law_names):
             pool.setdefault(chunk_id, Scored(chunk_id, "", {})).referenced = True
         self._fill_missing(pool, q.vector)
-        fused = reciprocal_rank_fusion(
-            [[h.item_id for h in dense_hits], [c for c, _ in bm25_hits]]
-        )
+        fused = reciprocal_rank_fusion([[h.item_id for h in dense_hits], [c for c, _ in bm25_hits]])
         rrf_max = max(fused.values(), default=0.0)
         idf = self._keywords.tempered_idf
         for cand in pool.values():
@@ -103,9 +103,10 @@ class Retriever:
         if not missing:
             return
         got = self._index.chunks.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-        for cid, text, meta, emb in zip(
-            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-        ):
+        documents: list[Any] = list(got["documents"] or [])
+        metadatas: list[Any] = list(got["metadatas"] or [])
+        embeddings: list[Any] = list(got["embeddings"] if got["embeddings"] is not None else [])
+        for cid, text, meta, emb in zip(got["ids"], documents, metadatas, embeddings, strict=True):
             cand = pool[cid]
             cand.text, cand.meta = text or "", meta or {}
             cand.dense = float(sum(a * b for a, b in zip(vector, emb, strict=True)))
@@ -126,6 +127,8 @@ class Retriever:
         if refs:
             cards = self._index.chunks.get(where={"is_card": True}, include=["metadatas"])
             for cid, meta in zip(cards["ids"], cards["metadatas"] or [], strict=True):
-                if any(doc_number_matches(r, str((meta or {}).get("doc_number", ""))) for r in refs):
+                if any(
+                    doc_number_matches(r, str((meta or {}).get("doc_number", ""))) for r in refs
+                ):
                     ids.append(cid)
         return ids

@@ -47,9 +47,7 @@ def weighted_coverage(
     total = sum(idf(t) for t in query)
     if total <= 0:
         return 0.0
-    covered = sum(
-        idf(t) for t in query if t in passage or any(a in passage for a in aliases(t))
-    )
+    covered = sum(idf(t) for t in query if t in passage or any(a in passage for a in aliases(t)))
     return covered / total
 
 

@@ -44,12 +44,12 @@ def _embedding_function(embedder: Embedder) -> Any:
         def __init__(self) -> None:
             self._embedder = embedder
 
-        def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 (Chroma's name)
+        def __call__(self, input: Documents) -> Embeddings:
             import numpy as np
 
             return [np.asarray(v, dtype=np.float32) for v in embedder.embed_documents(input)]
 
-        def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
+        def embed_query(self, input: Documents) -> Embeddings:
             import numpy as np
 
             return [np.asarray(embedder.embed_query(t), dtype=np.float32) for t in input]
@@ -138,7 +138,8 @@ class ChromaIndex:
 
     def bump_version(self) -> str:
         token = uuid.uuid4().hex
-        self.state.upsert(ids=["library"], documents=[token], embeddings=[[1.0, 0.0]])
+        marker: list[Sequence[float]] = [[1.0, 0.0]]
+        self.state.upsert(ids=["library"], documents=[token], embeddings=marker)
         return token
 
     # --- writes -----------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class ChromaIndex:
                 ids=list(ids[start:end]),
                 documents=list(texts[start:end]),
                 metadatas=[_clean_meta(m) for m in metadatas[start:end]],
-                embeddings=vectors,
+                embeddings=vectors,  # type: ignore[arg-type]
             )
 
     def delete_where(self, collection: Any, where: Mapping[str, Any]) -> None:

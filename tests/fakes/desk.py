@@ -85,9 +85,7 @@ class FakeDesk:
                 if t.asker == user and t.question == question and t.status == TicketStatus.OPEN:
                     return t
             tid = next(self._ids)
-            ticket = Ticket(
-                tid, question, user, TicketStatus.OPEN, Domain.OTHER, datetime.now(UTC)
-            )
+            ticket = Ticket(tid, question, user, TicketStatus.OPEN, Domain.OTHER, datetime.now(UTC))
             self.tickets[tid] = ticket
             return ticket
 
@@ -190,8 +188,9 @@ class FakeDesk:
         return list(self._docs.values())
 
     def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
-        return Stats(since, until, 1, len(self.asked), 0, len(self.tickets), 0,
-                     None, None, None, None, 0, 0)
+        return Stats(
+            since, until, 1, len(self.asked), 0, len(self.tickets), 0, None, None, None, None, 0, 0
+        )
 
     # --- channel state ----------------------------------------------------------------------
     def record_inbound(self, user: UserRef, message_key: str) -> bool:

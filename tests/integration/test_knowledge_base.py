@@ -91,7 +91,9 @@ def test_empty_question_is_refused(kb):
 def test_replacing_a_file_swaps_its_chunks(kb, tmp_path):
     original = kb.find_by_file("L13_强制检定的工作计量器具检定管理办法_1987.md")
     changed = tmp_path / original.file_name
-    changed.write_text(SLICE[1].read_text("utf-8") + "\n第十九条 本办法自公布之日起施行。\n", "utf-8")
+    changed.write_text(
+        SLICE[1].read_text("utf-8") + "\n第十九条 本办法自公布之日起施行。\n", "utf-8"
+    )
     parsed = parse_file(changed)
     kb.put(parsed.document, parsed.chunks)
     assert kb.get(original.doc_id) is None and kb.chunks(original.doc_id) == []
@@ -110,8 +112,14 @@ def test_remove_deletes_every_chunk_and_keyword(kb):
 
 
 def test_expert_faq_is_served_to_a_reworded_question_and_deduplicated(kb):
-    entry = FaqEntry("", "充电宝需要做3C认证吗", "需要。移动电源已列入强制性产品认证目录。",
-                     ("L04_认证认可条例_2023.md",), "expert:1", "2026-11-01T00:00:00")
+    entry = FaqEntry(
+        "",
+        "充电宝需要做3C认证吗",
+        "需要。移动电源已列入强制性产品认证目录。",
+        ("L04_认证认可条例_2023.md",),
+        "expert:1",
+        "2026-11-01T00:00:00",
+    )
     stored = kb.add_faq(entry)
     answer = kb.answer("我卖充电宝，要不要做3C认证？")
     assert answer.decision == Decision.ANSWER and answer.from_expert

@@ -37,8 +37,10 @@ def test_weighted_coverage_weights_rare_tokens():
     assert weighted_coverage([], "x", lambda t: 1.0) == 0.0
     # an alias of a question word counts as the word
     aliases = {"3c": ("强制性产品认证",)}.get
-    assert weighted_coverage(["3c"], "实行强制性产品认证", lambda t: 1.0,
-                             lambda t: aliases(t) or ()) == 1.0
+    assert (
+        weighted_coverage(["3c"], "实行强制性产品认证", lambda t: 1.0, lambda t: aliases(t) or ())
+        == 1.0
+    )
 
 
 def test_confidence_is_monotonic_and_bounded():
