@@ -13,6 +13,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+import prompts
 from bot.wechat.delivery import Responder
 from bot.wechat.protocol import MAX_BODY_BYTES, CallbackCodec, CallbackRejected, MalformedCallback
 
@@ -43,9 +44,13 @@ class CallbackViews:
         async def connected() -> bool:
             return not await request.is_disconnected()
 
-        text = await self._responder.respond(
-            envelope.inbound, self._codec.content_budget(envelope), arrived, connected
-        )
+        try:
+            text = await self._responder.respond(
+                envelope.inbound, self._codec.content_budget(envelope), arrived, connected
+            )
+        except Exception:  # log first, then a polite reply rather than WeChat's failure notice
+            log.exception("wechat_callback_failed key=%s", envelope.inbound.key)
+            text = prompts.error_text("error")
         content, media_type = self._codec.seal(envelope, text)
         return Response(content, media_type=media_type)
 

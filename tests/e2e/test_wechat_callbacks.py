@@ -157,3 +157,18 @@ async def test_signatures_are_checked_on_every_worker() -> None:
         refused = await rig.platform.post_raw(b"<xml/>", target=1, params=bad)
     assert [a.text for a in answers] == ["42", "42"]
     assert refused.status_code == 403
+
+
+class ReadOnlyDesk(WatchedDesk):
+    """A desk whose channel state cannot be written (its database went read-only)."""
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        raise RuntimeError("attempt to write a readonly database")
+
+
+async def test_a_failing_desk_gets_a_polite_reply_not_a_failure() -> None:
+    desk = ReadOnlyDesk()
+    async with wechat_rig(desk) as rig:
+        exchange = await rig.platform.send_text(new_openid(), "3C认证？")
+    assert exchange.violations == [] and exchange.deliveries == 1
+    assert exchange.reply == prompts.error_text("error")
