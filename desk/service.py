@@ -97,9 +97,8 @@ class Desk(ChannelState):
             if answer.decision is Decision.ANSWER:
                 ticket, repeated = None, False
             else:
-                ticket, repeated = self._open_ticket(
-                    tx, user, question, answer.text, answer.citations, iid
-                )
+                # an escalation's text is the notice to the asker, not a draft for the expert
+                ticket, repeated = self._open_ticket(tx, user, question, "", answer.citations, iid)
         log.info(
             "question handled interaction=%s decision=%s confidence=%.2f ticket=%s",
             iid,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
 from core.documents import Chunk, DocumentKind, SourceDocument
 from core.errors import EmptyDocument, UnsupportedFormat
@@ -98,7 +99,7 @@ class FakeKnowledge:
                 kind=DocumentKind.FAQ.value,
                 faq_id=entry.faq_id,
             )
-            text = f"【专家解答】{entry.answer}\n（由专家 {entry.approved_by} 审核）"
+            text = f"{prompts.text('answer.expert_lead')}\n{entry.answer}"
             return Answer(
                 question,
                 Decision.ANSWER,
