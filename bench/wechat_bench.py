@@ -2,16 +2,18 @@
 
     .venv/bin/python -m bench.wechat_bench [--users 50] [--median-s 2.0] [--sigma 0.6]
                                            [--budget-s 4.0] [--timeout-s 5.0] [--seed 7]
-                                           [--threads N] [--desk fake|service]
-                                           [--out FILE]
+                                           [--threads N] [--desk fake|service|real]
+                                           [--embedder fake|MODEL] [--out FILE]
 
 The channel runs on uvicorn on 127.0.0.1 exactly as in production (4 s budget, WeChat's 5 s
 timeout and three deliveries), pushing slow answers to the stand-in API server. The desk is the
 in-memory fake (``--desk fake``) or the desk service with its SQLite store and the desk tests'
 knowledge base (``--desk service``); either way each question takes a blocking think time drawn
 from a log-normal distribution (median ``--median-s``, shape ``--sigma``, seeded), standing in
-for retrieval and composition. Desk work runs on asyncio's default thread pool, or
-``--threads`` of them.
+for retrieval and composition. ``--desk real`` is the real desk over SQLite, Chroma and BM25
+with the bundled library (``--embedder fake``, or a model name as ``qadesk serve`` loads it),
+thinking for itself. Desk work runs on asyncio's default thread pool, or ``--threads`` of
+them.
 
 Reports the share of questions answered on the fast path (a passive reply inside WeChat's
 window), and for the others the end-to-end latency from the question to the customer-service
@@ -47,6 +49,7 @@ from tests.fakes.wechat_platform import new_openid, wechat_rig
 QUESTIONS = {
     "fake": "3C认证需要哪些材料？编号{i}",
     "service": "用于贸易结算的电子秤需要强制检定吗？编号{i}",
+    "real": "电子秤需要强制检定吗？（{i}号）",
 }
 
 
@@ -89,10 +92,31 @@ class ThinkingKnowledge(FakeKnowledge):
         return super().answer(question)
 
 
+class TimedDesk:
+    """The real desk, noting when each question reached it (its think time is its own)."""
+
+    def __init__(self, desk: Any, think: Think) -> None:
+        self._desk = desk
+        self._think = think
+        self.asked = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._desk, name)
+
+    def ask(self, user: UserRef, text: str) -> Reply:
+        self._think(text)
+        self.asked += 1
+        return self._desk.ask(user, text)  # type: ignore[no-any-return]
+
+
 @contextmanager
-def open_desk(kind: str, think: Think) -> Iterator[tuple[Any, Callable[[], int]]]:
-    """The desk to measure and a count of the questions it answered: the in-memory fake, or
-    the desk service on a SQLite file (every question, reply and channel state written)."""
+def open_desk(
+    kind: str, think: Think, embedder: str = "fake"
+) -> Iterator[tuple[Any, Callable[[], int]]]:
+    """The desk to measure and a count of the questions it answered: the in-memory fake; the
+    desk service on a SQLite file (every question, reply and channel state written) with the
+    desk tests' knowledge base; or the real desk over SQLite, Chroma and BM25 with the bundled
+    library (``embedder``: ``fake``, or a model name as ``qadesk serve`` loads it)."""
     if kind == "fake":
         desk = ThinkingDesk(think)
         yield desk, lambda: len(desk.asked)
@@ -100,7 +124,16 @@ def open_desk(kind: str, think: Think) -> Iterator[tuple[Any, Callable[[], int]]
     from desk.service import Desk
     from escalation.store import EscalationStore
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="qadesk-bench-") as tmp:
+        if kind == "real":
+            from bench.telegram_bench import real_desk
+
+            real = TimedDesk(real_desk(Path(tmp), embedder), think)
+            try:
+                yield real, lambda: real.asked
+            finally:
+                real.store.close()
+            return
         store = EscalationStore.open(f"sqlite:///{Path(tmp) / 'desk.sqlite3'}")
         knowledge = ThinkingKnowledge(think)
         try:
@@ -130,6 +163,7 @@ async def run(
     seed: int,
     threads: int | None = None,
     desk_kind: str = "fake",
+    embedder: str = "fake",
 ) -> dict[str, Any]:
     pool_size = threads or min(32, (os.cpu_count() or 1) + 4)  # asyncio's default pool
     if threads:
@@ -137,9 +171,12 @@ async def run(
     rng = random.Random(seed)
     template = QUESTIONS[desk_kind]  # a question each desk answers from its library
     questions = [template.format(i=i) for i in range(users)]
-    think = Think({q: rng.lognormvariate(math.log(median_s), sigma) for q in questions})
+    real = desk_kind == "real"  # the real desk thinks for itself
+    think = Think(
+        {q: 0.0 if real else rng.lognormvariate(math.log(median_s), sigma) for q in questions}
+    )
     openids = [new_openid() for _ in range(users)]
-    with open_desk(desk_kind, think) as (desk, answered):
+    with open_desk(desk_kind, think, embedder) as (desk, answered):
         result = await _measure(desk, questions, openids, budget_s, timeout_s)
         desk_calls = answered()
     queued = [
@@ -151,13 +188,13 @@ async def run(
     slow = [e for e in exchanges if e.accepted and e.reply is None]
     return {
         "bench": "wechat",
-        "desk": desk_kind,
+        "desk": desk_kind if desk_kind != "real" else f"real(embedder={embedder})",
         "users": users,
         "budget_s": budget_s,
         "wechat_timeout_s": timeout_s,
-        "think_median_s": median_s,
-        "think_sigma": sigma,
-        "think_over_budget": sum(t > budget_s for t in think.seconds.values()),
+        "think_median_s": None if real else median_s,
+        "think_sigma": None if real else sigma,
+        "think_over_budget": None if real else sum(t > budget_s for t in think.seconds.values()),
         "seed": seed,
         "fast": len(fast),
         "fast_share": round(len(fast) / users, 3),
@@ -204,7 +241,9 @@ def table(r: dict[str, Any]) -> str:
         ("users asking at once", f"{r['users']} (desk: {r['desk']})"),
         (
             "desk think time",
-            f"log-normal, median {r['think_median_s']} s, σ {r['think_sigma']}"
+            "its own (retrieval and composition)"
+            if r["think_median_s"] is None
+            else f"log-normal, median {r['think_median_s']} s, σ {r['think_sigma']}"
             f" ({r['think_over_budget']} over the {r['budget_s']} s budget)",
         ),
         (
@@ -244,10 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--desk",
-        choices=["fake", "service"],
+        choices=["fake", "service", "real"],
         default="fake",
-        help="the in-memory fake desk, or the desk service on SQLite",
+        help="the in-memory fake desk, the desk service on SQLite, or the real desk",
     )
+    parser.add_argument("--embedder", default="fake", help="real desk: fake, or a model name")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -261,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seed,
             args.threads,
             args.desk,
+            args.embedder,
         )
     )
     print(table(result))

@@ -42,7 +42,10 @@ def default_owner() -> str:
 
 
 class Dispatcher:
-    """Drains the outbox of ``store`` through ``notifiers`` (one per channel name)."""
+    """Drains the outbox of ``store`` through ``notifiers`` (one per channel name).
+
+    ``clock`` (default: the store's) decides what is due and when leases and retries end.
+    """
 
     def __init__(
         self,
@@ -78,7 +81,7 @@ class Dispatcher:
     async def run_round(self) -> RoundResult:
         """One round, with what happened to each leased notification."""
         token, leased = await asyncio.to_thread(
-            self._store.lease, self.owner, self._lease_seconds, self._batch
+            self._store.lease, self.owner, self._lease_seconds, self._batch, self._clock.now()
         )
         sent = retried = dead = 0
         for notification in leased:

@@ -109,13 +109,16 @@ class OutboxRepo:
         ).scalar_one()
         return notification_id
 
-    def lease(self, token: str, lease_seconds: float, batch: int) -> list[Notification]:
-        """Take up to ``batch`` due notifications for ``token`` until now + ``lease_seconds``.
+    def lease(
+        self, token: str, lease_seconds: float, batch: int, now: datetime | None = None
+    ) -> list[Notification]:
+        """Take up to ``batch`` notifications due at ``now`` (default: the store's clock) for
+        ``token`` until ``now + lease_seconds``.
 
         Each leased notification counts one more attempt (``attempts`` is then the number of the
         attempt being made).
         """
-        now = self._clock.now()
+        now = now or self._clock.now()
         until = now + timedelta(seconds=lease_seconds)
         due = and_(
             outbox.c.status == OutboxStatus.PENDING.value,

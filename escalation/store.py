@@ -120,11 +120,14 @@ class EscalationStore:
         return seeded
 
     # --- the dispatcher's side of the outbox --------------------------------------------------
-    def lease(self, owner: str, lease_seconds: float, batch: int) -> tuple[str, list[Notification]]:
-        """Lease due notifications; returns the lease token and what was leased."""
+    def lease(
+        self, owner: str, lease_seconds: float, batch: int, now: datetime | None = None
+    ) -> tuple[str, list[Notification]]:
+        """Lease notifications due at ``now`` (default: this store's clock); returns the lease
+        token and what was leased."""
         token = f"{owner}:{uuid.uuid4().hex[:12]}"
         with self.transaction() as tx:
-            return token, tx.outbox.lease(token, lease_seconds, batch)
+            return token, tx.outbox.lease(token, lease_seconds, batch, now)
 
     def mark_sent(self, notification_id: int, token: str) -> bool:
         with self.transaction() as tx:

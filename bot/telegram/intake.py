@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
+def inbound_key(update: Update) -> str:
+    """A name for what the user did that stays unique for good (update ids can restart after a
+    quiet week): the message in its chat, the callback query, else the update."""
+    if update.callback_query is not None:
+        return f"telegram:callback:{update.callback_query.id}"
+    if update.edited_message is not None:
+        edited = update.edited_message
+        stamp = int(edited.edit_date.timestamp()) if edited.edit_date else 0
+        return f"telegram:edit:{edited.chat_id}:{edited.message_id}:{stamp}"
+    if update.message is not None:
+        return f"telegram:message:{update.message.chat_id}:{update.message.message_id}"
+    return f"telegram:update:{update.update_id}"
+
+
 def update_kind(update: Update) -> str:
     for kind in ("callback_query", "edited_message", "message", "my_chat_member"):
         if getattr(update, kind, None) is not None:
@@ -48,9 +62,7 @@ class Intake:
                 log.info("throttled user_id=%s verdict=%s", user.id, verdict.value)
                 await self._slow_down(update, context, verdict)
                 raise ApplicationHandlerStop
-        first = await self.s.state(
-            self.s.desk.record_inbound, user_ref(user), f"telegram:update:{update.update_id}"
-        )
+        first = await self.s.state(self.s.desk.record_inbound, user_ref(user), inbound_key(update))
         if not first:
             log.info("duplicate_update update_id=%s", update.update_id)
             raise ApplicationHandlerStop

@@ -6,9 +6,10 @@ experts race to claim and one wins; the answer reaches the asker exactly once al
 dispatcher is killed mid-delivery and restarted; the published answer is then served to a
 differently worded version of the question, labelled as an expert's answer.
 
-The knowledge base is a parameter: ``fake`` is the deterministic one of ``tests/fakes``;
-``real`` is ``knowledge.base.KnowledgeBase`` with the offline e5 model over two laws of the
-bundled library, filled by the real ingest pipeline.
+The desk is composed by ``app.bootstrap.build`` from settings. The knowledge base is a
+parameter: ``fake`` is the deterministic one of ``tests/fakes``; ``real`` is the real
+``knowledge.base.KnowledgeBase`` with the offline e5 model over two laws of the bundled library,
+filled by the real ingest pipeline.
 """
 
 from __future__ import annotations
@@ -19,24 +20,26 @@ import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import prompts
+from app import bootstrap
+from app.bootstrap import Container
+from app.settings import Settings
 from core.answers import Decision
 from core.errors import AlreadyClaimed
 from core.people import Channel, Domain, UserRef
 from core.tickets import NotificationKind, Ticket, TicketStatus
-from desk.ports import Ingestor, Library
 from desk.service import Desk
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
-from tests.fakes.knowledge import FakeIngest, FakeKnowledge
+from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.notifier import BlockingNotifier, RecordingNotifier
 from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
@@ -63,29 +66,36 @@ REAL_LAWS = ("L03_计量法_2018.md", "L04_认证认可条例_2023.md")
 LEASE_SECONDS = 60
 
 
-@dataclass
-class LibraryUnderTest:
-    knowledge: Library
-    ingest: Ingestor | None
+def settings_for(database: str, data_dir: Path) -> Settings:
+    """An installation: this database, two metrology experts and a certification expert, the
+    Telegram expert group as the shared destination (no channel is started here)."""
+    return Settings(
+        _env_file=None,
+        data_dir=data_dir,
+        database_url=database,
+        admins=["telegram:9001"],
+        experts=[
+            "telegram:2101=metrology",
+            "telegram:2102=metrology|testing",
+            "telegram:2201=certification",
+        ],
+        telegram_token="123456:not-used-here",
+        telegram_expert_chat_id=int(GROUP.user_id),
+    )
 
 
-def fake_library(tmp_path: Path) -> LibraryUnderTest:
-    knowledge = FakeKnowledge()
-    return LibraryUnderTest(knowledge, FakeIngest(knowledge))
+def build_fake(settings: Settings, request: pytest.FixtureRequest) -> Container:
+    return bootstrap.build(settings, knowledge=FakeKnowledge())
 
 
-def real_library(tmp_path: Path, embedder: Any) -> LibraryUnderTest:
-    from ingest.pipeline import IngestPipeline
-    from knowledge.base import open_knowledge_base
-
-    laws = tmp_path / "laws"
+def build_real(settings: Settings, request: pytest.FixtureRequest) -> Container:
+    container = bootstrap.build(settings, embedder=request.getfixturevalue("e5_embedder"))
+    laws = settings.data_dir / "laws"
     laws.mkdir()
     for name in REAL_LAWS:
         shutil.copyfile(REPO_ROOT / "library" / "laws" / name, laws / name)
-    knowledge = open_knowledge_base(embedder, tmp_path / "index")
-    pipeline = IngestPipeline(knowledge)
-    assert not pipeline.ingest_paths([laws]).errors
-    return LibraryUnderTest(knowledge, pipeline)
+    assert not container.pipeline.ingest_paths([laws]).errors
+    return container
 
 
 @pytest.fixture(params=BACKENDS)
@@ -94,26 +104,48 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
-def library(request: pytest.FixtureRequest, tmp_path: Path) -> LibraryUnderTest:
-    if request.param == "fake":
-        return fake_library(tmp_path)
-    return real_library(tmp_path, request.getfixturevalue("e5_embedder"))
+@pytest.fixture(
+    params=[
+        pytest.param(build_fake, id="fake"),
+        pytest.param(build_real, id="real", marks=pytest.mark.integration),
+    ]
+)
+def container(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> Iterator[Container]:
+    """The desk as ``app.bootstrap.build`` composes it, on the fake or the real library."""
+    built = request.param(settings_for(database, tmp_path / "var"), request)
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 def _deliver_and_hang(url: str, now: str, entered: Any) -> None:
-    """A dispatcher (in its own process) whose notifier hangs inside ``send``."""
+    """A server's dispatcher (in its own process) whose notifier hangs inside ``send``."""
     clock = FakeClock(datetime.fromisoformat(now))
-    store = EscalationStore.open(url, clock=clock, migrate=False)
+    store = EscalationStore.open(url, migrate=False)
     hang = BlockingNotifier(entered)
     dispatcher = Dispatcher(
         store,
         {"telegram": hang, "wechat": hang},
+        clock=clock,
         owner="doomed",
         lease_seconds=LEASE_SECONDS,
         send_timeout=3600,
     )
     asyncio.run(dispatcher.run_once())
+
+
+class ShiftedClock:
+    """The wall clock plus a shift the test adds to (to let a lease run out without waiting)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+    def advance(self, seconds: float) -> None:
+        self.shift += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -146,92 +178,80 @@ def race_to_claim(desk: Desk, ticket_id: int, experts: list[UserRef]) -> Race:
 
 
 def test_a_question_travels_to_an_expert_and_back_into_the_library(
-    database: str, library: LibraryUnderTest
+    container: Container, database: str
 ) -> None:
-    clock = FakeClock()
-    store = EscalationStore.open(database, clock=clock)
-    try:
-        store.seed_roles(
-            admins=["console:admin"],
-            experts=[
-                "telegram:2101=metrology",
-                "telegram:2102=metrology|testing",
-                "telegram:2201=certification",
-            ],
+    desk: Desk = container.desk
+    store: EscalationStore = container.store
+    for expert in (*METROLOGISTS, CERTIFIER):  # the channel tells the desk their names
+        desk.record_inbound(expert, f"hello-{expert.user_id}")
+    recorder = RecordingNotifier()
+    notifiers = {"telegram": recorder, "wechat": recorder}
+    clock = ShiftedClock()  # the server's dispatchers: real time, moved on by the test
+
+    def deliver() -> int:
+        dispatcher = Dispatcher(
+            store, notifiers, clock=clock, owner="server", lease_seconds=LEASE_SECONDS
         )
-        desk = Desk(
-            library.knowledge, store, library.ingest, expert_destinations=[GROUP], clock=clock
-        )
-        for expert in (*METROLOGISTS, CERTIFIER):  # the channel tells the desk their names
-            desk.record_inbound(expert, f"hello-{expert.user_id}")
-        recorder = RecordingNotifier()
-        notifiers = {"telegram": recorder, "wechat": recorder}
+        return asyncio.run(dispatcher.run_once())
 
-        def deliver() -> int:
-            return asyncio.run(
-                Dispatcher(store, notifiers, owner="server", lease_seconds=LEASE_SECONDS).run_once()
-            )
+    # 1. the library cannot answer: the question is escalated
+    reply = desk.ask(ASKER, QUESTION)
+    assert reply.answer.decision is Decision.ESCALATE
+    ticket = reply.ticket
+    assert ticket is not None
+    assert ticket.status is TicketStatus.OPEN
+    assert ticket.domain is Domain.METROLOGY
+    assert f"#{ticket.ticket_id}" in reply.text
 
-        # 1. the library cannot answer: the question is escalated
-        reply = desk.ask(ASKER, QUESTION)
-        assert reply.answer.decision is Decision.ESCALATE
-        ticket = reply.ticket
-        assert ticket is not None
-        assert ticket.status is TicketStatus.OPEN
-        assert ticket.domain is Domain.METROLOGY
-        assert f"#{ticket.ticket_id}" in reply.text
+    # 2. the experts of its domain (and the experts' group) are told, nobody else
+    assert deliver() == 3
+    told = {n.recipient.key for n in recorder.sent if n.kind is NotificationKind.NEW_TICKET}
+    assert told == {METROLOGISTS[0].key, METROLOGISTS[1].key, GROUP.key}
+    assert all(QUESTION in n.text for n in recorder.sent)
 
-        # 2. the experts of its domain (and the experts' group) are told, nobody else
-        assert deliver() == 3
-        told = {n.recipient.key for n in recorder.sent if n.kind is NotificationKind.NEW_TICKET}
-        assert told == {METROLOGISTS[0].key, METROLOGISTS[1].key, GROUP.key}
-        assert all(QUESTION in n.text for n in recorder.sent)
+    # 3. two experts race to claim: one wins, the other is told who has it
+    race = race_to_claim(desk, ticket.ticket_id, METROLOGISTS)
+    assert race.errors == []
+    (winner_key,) = race.won
+    winner = next(e for e in METROLOGISTS if e.key == winner_key)
+    assert race.told == [winner.display_name]
+    assert deliver() == 1  # the group's card shows the claim
 
-        # 3. two experts race to claim: one wins, the other is told who has it
-        race = race_to_claim(desk, ticket.ticket_id, METROLOGISTS)
-        assert race.errors == []
-        (winner_key,) = race.won
-        winner = next(e for e in METROLOGISTS if e.key == winner_key)
-        assert race.told == [winner.display_name]
-        assert deliver() == 1  # the group's card shows the claim
+    # 4. the answer reaches the asker exactly once, though the dispatcher dies mid-send
+    answered = desk.answer_ticket(winner, ticket.ticket_id, EXPERT_ANSWER)
+    assert answered.status is TicketStatus.ANSWERED
+    spawn = multiprocessing.get_context("spawn")
+    entered = spawn.Event()
+    doomed = spawn.Process(
+        target=_deliver_and_hang, args=(database, clock.now().isoformat(), entered)
+    )
+    doomed.start()
+    assert entered.wait(timeout=120), "the dispatcher never reached its notifier"
+    doomed.kill()
+    doomed.join(timeout=60)
+    assert recorder.texts_for(ASKER.key) == []
+    assert deliver() == 0  # its lease has not run out yet
+    clock.advance(seconds=LEASE_SECONDS + 1)  # the restarted server finds it again
+    assert deliver() == 2  # the answer, and the group's card update
+    assert deliver() == 0
+    to_asker = [n for n in recorder.sent if n.recipient.key == ASKER.key]
+    assert len(to_asker) == 1
+    assert to_asker[0].kind is NotificationKind.EXPERT_ANSWER
+    assert to_asker[0].recipient == ASKER
+    assert EXPERT_ANSWER in to_asker[0].text
+    with store.reading() as tx:
+        assert {r.status for r in tx.outbox.records()} == {OutboxStatus.SENT}
 
-        # 4. the answer reaches the asker exactly once, though the dispatcher dies mid-send
-        answered = desk.answer_ticket(winner, ticket.ticket_id, EXPERT_ANSWER)
-        assert answered.status is TicketStatus.ANSWERED
-        spawn = multiprocessing.get_context("spawn")
-        entered = spawn.Event()
-        doomed = spawn.Process(
-            target=_deliver_and_hang, args=(database, clock.now().isoformat(), entered)
-        )
-        doomed.start()
-        assert entered.wait(timeout=120), "the dispatcher never reached its notifier"
-        doomed.kill()
-        doomed.join(timeout=60)
-        assert recorder.texts_for(ASKER.key) == []
-        assert deliver() == 0  # its lease has not run out yet
-        clock.advance(seconds=LEASE_SECONDS + 1)  # the restarted server finds it again
-        assert deliver() == 2  # the answer, and the group's card update
-        assert deliver() == 0
-        to_asker = [n for n in recorder.sent if n.recipient.key == ASKER.key]
-        assert len(to_asker) == 1
-        assert to_asker[0].kind is NotificationKind.EXPERT_ANSWER
-        assert to_asker[0].recipient == ASKER
-        assert EXPERT_ANSWER in to_asker[0].text
-        with store.reading() as tx:
-            assert {r.status for r in tx.outbox.records()} == {OutboxStatus.SENT}
-
-        # 5. published, the answer is served at once to a reworded question, as an expert's
-        entry = desk.publish(winner, ticket.ticket_id)
-        assert entry.ticket_id == ticket.ticket_id
-        later = desk.ask(LATER_ASKER, REWORDED)
-        assert later.ticket is None
-        assert later.answer.decision is Decision.ANSWER
-        assert later.answer.from_expert
-        assert later.answer.faq_id == entry.faq_id
-        assert later.text.startswith(prompts.text("answer.expert_lead"))
-        assert EXPERT_ANSWER in later.text
-        mine: list[Ticket] = desk.my_tickets(LATER_ASKER)
-        assert mine == []
-        assert desk.stats().answered_by_experts == 1
-    finally:
-        store.close()
+    # 5. published, the answer is served at once to a reworded question, as an expert's
+    entry = desk.publish(winner, ticket.ticket_id)
+    assert entry.ticket_id == ticket.ticket_id
+    later = desk.ask(LATER_ASKER, REWORDED)
+    assert later.ticket is None
+    assert later.answer.decision is Decision.ANSWER
+    assert later.answer.from_expert
+    assert later.answer.faq_id == entry.faq_id
+    assert later.text.startswith(prompts.text("answer.expert_lead"))
+    assert EXPERT_ANSWER in later.text
+    mine: list[Ticket] = desk.my_tickets(LATER_ASKER)
+    assert mine == []
+    assert desk.stats().answered_by_experts == 1

@@ -287,3 +287,13 @@ def test_a_dispatcher_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
     assert asyncio.run(restarted.run_once()) == 0
     assert notifier.ids() == ids
     assert set(status_of(store).values()) == {OutboxStatus.SENT}
+
+
+async def test_the_dispatchers_own_clock_decides_what_is_due(store: EscalationStore) -> None:
+    (nid,) = enqueue(store)
+    store.lease("crashed", lease_seconds=60, batch=10)
+    later = FakeClock(clock_of(store).now() + timedelta(seconds=61))
+    notifier = RecordingNotifier()
+    assert await Dispatcher(store, {"telegram": notifier}, owner="on-time").run_once() == 0
+    assert await Dispatcher(store, {"telegram": notifier}, clock=later, owner="w2").run_once() == 1
+    assert notifier.ids() == [nid]
