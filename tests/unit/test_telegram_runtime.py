@@ -61,3 +61,26 @@ def test_self_hosted_bot_api_server_gets_file_url_and_its_own_size_limit():
 def test_unsafe_or_incomplete_settings_are_refused(overrides, problem):
     with pytest.raises(ConfigurationError, match=problem):
         build(**overrides)
+
+
+def test_inbound_keys_name_what_the_user_did_not_the_update_number():
+    from telegram import Update
+
+    from bot.telegram.intake import inbound_key
+
+    chat = {"id": 7, "type": "private"}
+    user = {"id": 7, "is_bot": False, "first_name": "甲"}
+    message = {"message_id": 3, "date": 0, "chat": chat, "from": user, "text": "问"}
+    first = Update.de_json({"update_id": 1, "message": message}, None)
+    restarted = Update.de_json({"update_id": 1, "message": {**message, "message_id": 4}}, None)
+    edited = Update.de_json({"update_id": 2, "edited_message": {**message, "edit_date": 60}}, None)
+    press = Update.de_json(
+        {"update_id": 3, "callback_query": {"id": "cb9", "from": user, "chat_instance": "x"}}, None
+    )
+    keys = [inbound_key(u) for u in (first, restarted, edited, press)]
+    assert keys == [
+        "telegram:message:7:3",
+        "telegram:message:7:4",
+        "telegram:edit:7:3:60",
+        "telegram:callback:cb9",
+    ]
