@@ -33,15 +33,10 @@ def at(minutes: float) -> datetime:
     return START + timedelta(minutes=minutes)
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    """The history: two desk answers (one 有用, one 没解决), three escalations, one refusal;
-    ticket 1 claimed after 10 min and answered after 30; ticket 2 after 30 and 60; ticket 3
-    still waiting."""
-    clock = FakeClock()
-    store = EscalationStore.open(f"sqlite:///{tmp_path / 'stats.sqlite3'}", clock=clock)
-    store.seed_roles(experts=["telegram:2002"])
-    desk = Desk(FakeKnowledge(), store, clock=clock)
+def seed_history(desk: Desk, clock: FakeClock) -> None:
+    """Two desk answers (one 有用, one 没解决), three escalations, one refusal; ticket 1 claimed
+    after 10 min and answered after 30; ticket 2 after 30 and 60; ticket 3 still waiting."""
+    clock.set(START)
     first = desk.ask(A, ANSWERABLE)
     second = desk.ask(B, ANSWERABLE)
     desk.feedback(A, first.interaction_id, True)
@@ -62,8 +57,22 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     desk.claim(EXPERT, t2.ticket_id)
     clock.set(at(62))
     desk.answer_ticket(EXPERT, t2.ticket_id, "答复二")
+
+
+def seeded_desk(url: str) -> tuple[Desk, EscalationStore]:
+    clock = FakeClock()
+    store = EscalationStore.open(url, clock=clock)
+    store.seed_roles(experts=["telegram:2002"])
+    desk = Desk(FakeKnowledge(), store, clock=clock)
+    seed_history(desk, clock)
+    return desk, store
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    seeded, store = seeded_desk(f"sqlite:///{tmp_path / 'stats.sqlite3'}")
     try:
-        yield desk
+        yield seeded
     finally:
         store.close()
 
