@@ -1,7 +1,7 @@
-"""The Telegram channel on the real desk: ``desk.service.Desk`` with escalation on SQLite, the
-real knowledge base (Chroma + BM25, the deterministic test embedder) and ingest pipeline, and
-the outbox dispatcher delivering through the channel's notifier — all over HTTP through the
-stand-in Bot API.
+"""The Telegram channel on the real desk as ``app.bootstrap.build`` makes it: ``desk.service.Desk``
+with escalation on SQLite, the real knowledge base (Chroma + BM25; the deterministic test
+embedder) and ingest pipeline, and the outbox dispatcher delivering through the channel's
+notifier — all over HTTP through the stand-in Bot API.
 
 Flows: an expert's answer reaching the asker through the outbox, two experts racing to claim,
 an admin adding a real PDF and DOCX and a user then getting an answer from them.
@@ -12,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import prompts
+from app import bootstrap
+from app.settings import Settings
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
-from escalation.store import EscalationStore
-from ingest.pipeline import IngestPipeline
-from knowledge.base import open_knowledge_base
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import (
@@ -73,24 +73,39 @@ GUIDE = make_docx("计量器具使用管理指引", [
 
 @dataclass
 class RealDesk:
-    desk: Desk
-    store: EscalationStore
+    container: bootstrap.Container
+
+    @property
+    def desk(self) -> Desk:
+        return self.container.desk
+
+    def dispatcher(self, channel: Any) -> Dispatcher:
+        dispatcher: Dispatcher = self.container.dispatcher(
+            bootstrap.notifiers(self.container, [channel])
+        )
+        return dispatcher
 
     def outbox(self, kind: NotificationKind) -> list[OutboxStatus]:
-        with self.store.reading() as tx:
-            return [r.status for r in tx.outbox.records() if r.notification.kind is kind]
+        with self.container.store.reading() as tx:
+            records = tx.outbox.records()
+        return [r.status for r in records if r.notification.kind is kind]
 
 
 @pytest.fixture
-def real(tmp_path: Path) -> Iterator[RealDesk]:
-    knowledge = open_knowledge_base(FakeEmbedder(), tmp_path / "index")
-    store = EscalationStore.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
-    store.seed_roles(admins=["telegram:9001"], experts=["telegram:2001", "telegram:2002"])
-    desk = Desk(knowledge, store, IngestPipeline(knowledge), expert_destinations=[GROUP_REF])
+def real(tmp_path: Path, api: FakeBotApi) -> Iterator[RealDesk]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        admins=["telegram:9001"],
+        experts=["telegram:2001", "telegram:2002"],
+        telegram_token=api.token,
+        telegram_expert_chat_id=EXPERT_CHAT,
+    )
+    container = bootstrap.build(settings, embedder=FakeEmbedder())
     try:
-        yield RealDesk(desk, store)
+        yield RealDesk(container)
     finally:
-        store.close()
+        container.close()
 
 
 @pytest.fixture
@@ -103,7 +118,7 @@ async def api():
 async def test_expert_answer_reaches_the_asker_through_the_outbox(api, real):
     tg = Telegram(api)
     async with running_bot(api, real.desk) as channel:
-        outbox = Dispatcher(real.store, {"telegram": channel.notifier}, lease_seconds=30)
+        outbox = real.dispatcher(channel)
         await tg.text(ASKER, BOILER)
         escalated = await api.wait_message(1001, "专家")
         [ticket] = real.desk.my_tickets(UserRef(Channel.TELEGRAM, "1001", "1001", "老板"))
@@ -136,7 +151,7 @@ async def test_expert_answer_reaches_the_asker_through_the_outbox(api, real):
 async def test_not_solved_on_an_expert_answer_sends_the_ticket_back(api, real):
     tg = Telegram(api)
     async with running_bot(api, real.desk) as channel:
-        outbox = Dispatcher(real.store, {"telegram": channel.notifier}, lease_seconds=30)
+        outbox = real.dispatcher(channel)
         await tg.text(ASKER, BOILER)
         await api.wait_message(1001, "专家")
         await outbox.run_round()
@@ -159,7 +174,7 @@ async def test_not_solved_on_an_expert_answer_sends_the_ticket_back(api, real):
 async def test_two_experts_race_to_claim_on_the_real_desk(api, real):
     tg = Telegram(api)
     async with running_bot(api, real.desk) as channel:
-        outbox = Dispatcher(real.store, {"telegram": channel.notifier}, lease_seconds=30)
+        outbox = real.dispatcher(channel)
         await tg.text(ASKER, BOILER)
         await api.wait_message(1001, "专家")
         await outbox.run_round()

@@ -139,17 +139,26 @@ def _decode(value: str) -> Any:
     return value
 
 
-async def serve_asgi(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
-    """Serve ``app`` on a free 127.0.0.1 port in this event loop; returns server, task, port.
-
-    The socket is bound and listening before this returns, so clients can connect at once
-    (the kernel queues them until uvicorn accepts).
-    """
+def listening_socket() -> socket.socket:
+    """A socket bound to a free 127.0.0.1 port and listening (clients may connect at once: the
+    kernel queues them until a server accepts)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    return sock
+
+
+async def serve_asgi(
+    app: Any, sock: socket.socket | None = None, *, lifespan: str = "off"
+) -> tuple[uvicorn.Server, asyncio.Task[None], int]:
+    """Serve ``app`` with uvicorn in this event loop (on ``sock``, else a fresh free port);
+    returns the server, its task and the port. ``lifespan="on"`` runs the app's start-up and
+    shut-down (as ``qadesk serve`` does)."""
+    sock = sock or listening_socket()
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     return server, task, sock.getsockname()[1]
