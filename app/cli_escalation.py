@@ -6,19 +6,21 @@ Every command goes through ``desk.Desk`` as one console user (``--as``, default
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 
-import click
 import typer
 
 import prompts
+from core.answers import Answer, FaqEntry
+from core.documents import Chunk, SourceDocument
 from core.errors import AlreadyClaimed, ConfigurationError, QadeskError
 from core.people import Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
 from desk import report, texts
+from desk.ports import Library
 from desk.service import Desk
 from escalation.records import user_from_key
 
@@ -154,22 +156,79 @@ def ticket_details(ticket: Ticket) -> list[str]:
     return lines
 
 
-def _desk_from_settings() -> Desk:
-    """The desk of the configured installation (closed when the command ends)."""
+class LazyLibrary:
+    """The knowledge base, opened on first use: listing tickets or printing statistics never
+    loads the embedding model; answering with ``--publish`` does."""
+
+    def __init__(self, open_library: Callable[[], Library]) -> None:
+        self._open = open_library
+        self._library: Library | None = None
+
+    def _get(self) -> Library:
+        if self._library is None:
+            self._library = self._open()
+        return self._library
+
+    def answer(self, question: str) -> Answer:
+        return self._get().answer(question)
+
+    def add_faq(self, entry: FaqEntry) -> FaqEntry:
+        return self._get().add_faq(entry)
+
+    def remove_faq(self, faq_id: str) -> bool:
+        return self._get().remove_faq(faq_id)
+
+    def similar_faq(self, question: str) -> FaqEntry | None:
+        return self._get().similar_faq(question)
+
+    def documents(self) -> list[SourceDocument]:
+        return self._get().documents()
+
+    def get(self, doc_id: str) -> SourceDocument | None:
+        return self._get().get(doc_id)
+
+    def find_by_file(self, file_name: str) -> SourceDocument | None:
+        return self._get().find_by_file(file_name)
+
+    def remove(self, doc_id: str) -> SourceDocument | None:
+        return self._get().remove(doc_id)
+
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        return self._get().chunks(doc_id)
+
+    def put(self, document: SourceDocument, chunks: Sequence[Chunk]) -> None:
+        library: Any = self._get()  # the real knowledge base is also the ingest store
+        library.put(document, chunks)
+
+
+@contextmanager
+def _desk_from_settings() -> Iterator[Desk]:
+    """The desk of the configured installation, closed when the command ends."""
     from app import bootstrap
     from app.settings import Settings
 
     # Settings' values come from the environment, which mypy cannot see.
-    container = bootstrap.build(Settings())  # type: ignore[call-arg]
-    click.get_current_context().call_on_close(container.close)
-    desk: Desk = container.desk
-    return desk
+    settings = Settings()  # type: ignore[call-arg]
+    library = LazyLibrary(lambda: bootstrap.build_knowledge(settings))
+    container = bootstrap.build(settings, knowledge=cast(Any, library))
+    try:
+        yield container.desk
+    finally:
+        container.close()
 
 
 def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     """Add ``tickets``, ``experts`` and ``stats`` to ``cli``; ``get_desk`` builds the desk
     (default: from settings, through the composition root)."""
-    factory = get_desk or _desk_from_settings
+
+    @contextmanager
+    def opened() -> Iterator[Desk]:
+        if get_desk is None:
+            with _desk_from_settings() as desk:
+                yield desk
+        else:
+            yield get_desk()
+
     tickets = typer.Typer(help="Expert tickets: list, show, claim, answer.", no_args_is_help=True)
     experts = typer.Typer(help="Experts and admins, with their domains.", no_args_is_help=True)
     cli.add_typer(tickets, name="tickets")
@@ -183,8 +242,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """List tickets, oldest first."""
         user, wanted, area = parse_user(as_user), parse_status(status), parse_domain(domain)
-        desk = factory()
-        with _reporting():
+        with opened() as desk, _reporting():
             found = desk.tickets(user, wanted, area)
         now = datetime.now(UTC)
         for ticket in found:
@@ -195,8 +253,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_show(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Show a ticket: question, draft, passages, answer and its history."""
         user = parse_user(as_user)
-        desk = factory()
-        with _reporting(ticket_id):
+        with opened() as desk, _reporting(ticket_id):
             ticket = desk.ticket(user, ticket_id)
             events = desk.ticket_events(user, ticket_id)
         for line in ticket_details(ticket):
@@ -212,8 +269,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_claim(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Claim a ticket (one expert wins; others are told who has it)."""
         user = parse_user(as_user)
-        desk = factory()
-        with _reporting(ticket_id):
+        with opened() as desk, _reporting(ticket_id):
             desk.claim(user, ticket_id)
         typer.echo(say("claimed", ticket_id=ticket_id))
 
@@ -221,8 +277,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_release(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Give a claimed ticket back to the queue."""
         user = parse_user(as_user)
-        desk = factory()
-        with _reporting(ticket_id):
+        with opened() as desk, _reporting(ticket_id):
             desk.release(user, ticket_id)
         typer.echo(say("released", ticket_id=ticket_id))
 
@@ -239,8 +294,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         user = parse_user(as_user)
         if not text.strip():
             _fail(say("empty_answer"))
-        desk = factory()
-        with _reporting(ticket_id):
+        with opened() as desk, _reporting(ticket_id):
             ticket = desk.answer_ticket(user, ticket_id, text, publish=publish)
         typer.echo(say("answered", ticket_id=ticket_id))
         if ticket.published_faq_id:
@@ -250,8 +304,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_publish(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Add an answered ticket to the library as an expert FAQ entry."""
         user = parse_user(as_user)
-        desk = factory()
-        with _reporting(ticket_id):
+        with opened() as desk, _reporting(ticket_id):
             entry = desk.publish(user, ticket_id)
         typer.echo(say("published", faq_id=entry.faq_id))
 
@@ -267,8 +320,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Make someone an expert (or admin) of some domains."""
         actor, target = parse_user(as_user), parse_user(user_key)
         areas = parse_domains(domains or [])
-        desk = factory()
-        with _reporting():
+        with opened() as desk, _reporting():
             person = desk.add_expert(actor, target, areas, Role.ADMIN if admin else Role.EXPERT)
         typer.echo(
             say(
@@ -283,8 +335,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def experts_list(as_user: AsUser = CONSOLE_ADMIN) -> None:
         """List experts and admins with their domains."""
         actor = parse_user(as_user)
-        desk = factory()
-        with _reporting():
+        with opened() as desk, _reporting():
             people = desk.experts(actor)
         for person in people:
             typer.echo(
@@ -303,8 +354,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def experts_remove(user_key: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Take away someone's expert or admin role."""
         actor, target = parse_user(as_user), parse_user(user_key)
-        desk = factory()
-        with _reporting():
+        with opened() as desk, _reporting():
             desk.remove_expert(actor, target)
         typer.echo(say("expert_removed", user=target.key))
 
@@ -316,8 +366,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """Service statistics for a period (default: all time)."""
         start, end = parse_time(since), parse_time(until)
-        desk = factory()
-        with _reporting():
+        with opened() as desk, _reporting():
             figures = desk.stats(start, end)
         if as_csv:
             typer.echo(report.csv_report(figures), nl=False)

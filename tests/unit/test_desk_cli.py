@@ -20,6 +20,7 @@ from desk.service import Desk
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.knowledge import FakeKnowledge
+from tests.unit.test_desk_stats import seeded_desk
 
 ASKER = UserRef(Channel.TELEGRAM, "1001", "1001", "王老板")
 BAIJIU = "我们小作坊自己灌装散装白酒卖，需要办哪些许可证？"
@@ -135,3 +136,50 @@ def test_stats_prints_the_figures_and_csv(console: Console) -> None:
     assert ["figure", "questions", "0"] in list(csv.reader(io.StringIO(out)))
     code, _, err = console.run("stats", "--until", "yesterday")
     assert code == 1 and "时间格式" in err
+
+
+def test_qadesk_stats_on_an_installation_prints_every_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commands as installed: the desk comes from settings through the composition root;
+    statistics and the ticket list never open the knowledge base (no model is loaded)."""
+    url = f"sqlite:///{tmp_path / 'qadesk.sqlite3'}"
+    _, store = seeded_desk(url)
+    store.close()
+    monkeypatch.setenv("QADESK_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("QADESK_DATABASE_URL", url)
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["stats"])
+    assert result.exit_code == 0, result.output
+    for line in (
+        "服务统计（全部时间）",
+        "服务的提问人：3",
+        "收到的问题：5",
+        "系统直接回答：2",
+        "转交专家：3",
+        "专家答复：2",
+        "认领用时（中位数 / 90%）：20 分钟 / 28 分钟",
+        "答复用时（中位数 / 90%）：45 分钟 / 57 分钟",
+        "反馈“有用”：1",
+        "反馈“没解决”：1",
+        "有用率：50.0%",
+        "  食品：1",
+        "  计量：0",
+        f"  2 次｜{BAIJIU}",
+        f"  1 次｜{TOYS}",
+    ):
+        assert line in result.stdout.splitlines(), line
+
+    result = runner.invoke(
+        app, ["stats", "--since", "2025-03-03T09:02+00:00", "--until", "2025-03-03T09:40+00:00"]
+    )
+    assert "收到的问题：2" in result.stdout and "专家答复：1" in result.stdout
+    result = runner.invoke(app, ["stats", "--csv"])
+    assert ["figure", "answer_p90_s", "3420.0"] in list(csv.reader(io.StringIO(result.stdout)))
+
+    result = runner.invoke(app, ["tickets", "list", "--status", "open"])
+    assert result.exit_code == 0 and "共 1 个工单。" in result.stdout
+    assert not (tmp_path / "var" / "index").exists()
