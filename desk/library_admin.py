@@ -138,6 +138,10 @@ class LibraryAdmin:
         log.info("document removed doc=%s file=%s", doc_id, removed.file_name)
         return removed
 
+    def flag(self, file_name: str, reason: str) -> list[str]:
+        """Flag for review the FAQ entries relying on ``file_name``; their ids."""
+        return self._flag(file_name, reason)
+
     def _flag(self, file_name: str, reason: str) -> list[str]:
         with self._store.transaction() as tx:
             flagged = tx.faq.flag_citing([file_name], f"{reason}:{file_name}")

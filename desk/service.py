@@ -318,6 +318,11 @@ class Desk(ChannelState):
         require_admin(self._store, admin)
         return self._library.remove_document(doc_id)
 
+    def document_changed(self, file_name: str, removed: bool = False) -> list[str]:
+        """A document was replaced (or removed) outside :meth:`add_document`, e.g. by a batch
+        ingest: flag the FAQ entries relying on it for review; their ids."""
+        return self._library.flag(file_name, "removed" if removed else "replaced")
+
     def documents(self) -> list[SourceDocument]:
         return self._knowledge.documents()
 

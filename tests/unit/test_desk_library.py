@@ -182,3 +182,11 @@ def test_only_admins_manage_documents(rig: Rig, tmp_path: Path) -> None:
         rig.desk.add_document(FOOD_EXPERT, path)
     with pytest.raises(NotPermitted):
         rig.desk.remove_document(ASKER, "any")
+
+
+def test_a_batch_ingest_reports_replaced_documents_for_review(rig: Rig) -> None:
+    entry = rig.desk.publish(FOOD_EXPERT, answered_ticket(rig))
+    assert rig.desk.document_changed("L03_计量法_2018.md") == []
+    assert rig.desk.document_changed("L10_食品安全法_2021.md") == [entry.faq_id]
+    (flagged,) = rig.desk.faq_entries(FOOD_EXPERT, flagged=True)
+    assert flagged.flag_reason == "replaced:L10_食品安全法_2021.md"
