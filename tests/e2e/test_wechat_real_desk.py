@@ -102,9 +102,9 @@ async def test_expert_answer_inside_the_window_goes_out_through_the_outbox(
     openid = new_openid()
     asker = UserRef(Channel.WECHAT, openid)
     async with wechat_rig(worker.desk) as rig:
-        asked = await rig.platform.send_text(openid, ESCALATED)
+        asked = await rig.ask(openid, ESCALATED)
         (ticket,) = worker.desk.my_tickets(asker)
-        assert asked.reply is not None and f"#{ticket.ticket_id}" in asked.reply
+        assert f"#{ticket.ticket_id}" in asked
         worker.desk.claim(EXPERT, ticket.ticket_id)
         worker.desk.answer_ticket(EXPERT, ticket.ticket_id, EXPERT_TEXT)
         await deliver_outbox(worker, rig.channel.notifier)
@@ -117,11 +117,6 @@ async def test_expert_answer_inside_the_window_goes_out_through_the_outbox(
     assert worker.desk.ticket(asker, ticket.ticket_id).status is TicketStatus.CLOSED
 
 
-@pytest.mark.xfail(
-    reason="open: ticket not yet visible after the first delivery when the "
-    "clock is moved back 49 h; under investigation (see issue note)",
-    strict=False,
-)
 async def test_expert_answer_outside_the_window_waits_for_the_next_message(
     deployment: Deployment,
 ) -> None:
@@ -130,12 +125,14 @@ async def test_expert_answer_outside_the_window_waits_for_the_next_message(
     asker = UserRef(Channel.WECHAT, openid)
     deployment.clock.set(datetime.now(UTC) - timedelta(hours=49))  # the asker wrote 49 h ago
     async with wechat_rig(worker.desk) as rig:
-        await rig.platform.send_text(openid, ESCALATED)
+        asked = await rig.ask(openid, ESCALATED)  # passive or pushed: the ticket exists then
         (ticket,) = worker.desk.my_tickets(asker)
+        assert f"#{ticket.ticket_id}" in asked
+        sent_before = rig.api.send_requests
         worker.desk.claim(EXPERT, ticket.ticket_id)
         worker.desk.answer_ticket(EXPERT, ticket.ticket_id, EXPERT_TEXT)
         await deliver_outbox(worker, rig.channel.notifier)
-        assert rig.api.send_requests == 0  # not tried: the window is closed
+        assert rig.api.send_requests == sent_before  # not tried: the window is closed
         assert deployment.outbox(NotificationKind.EXPERT_ANSWER) == [OutboxStatus.SENT]
         deployment.clock.set(datetime.now(UTC))
         later = await rig.platform.send_text(openid, ANSWERABLE)
@@ -168,7 +165,7 @@ async def test_slow_owner_and_a_redelivery_on_the_other_worker(deployment: Deplo
     openid = new_openid()
     gate = threading.Event()
     deployment.knowledge.gates[ANSWERABLE] = gate
-    async with wechat_rig([w.desk for w in workers], budget_s=[2.5, 0.8]) as rig:
+    async with wechat_rig([w.desk for w in workers], budget_s=[2.5, 0.8], timeout_s=1.0) as rig:
         exchange = await rig.platform.send_text(openid, ANSWERABLE)
         assert exchange.deliveries == 2 and exchange.attempts[0].timed_out
         assert exchange.accepted and exchange.reply is None

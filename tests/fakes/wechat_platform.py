@@ -361,6 +361,15 @@ class Rig:
     def channel(self) -> Any:
         return self.channels[0]
 
+    async def ask(self, openid: str, text: str, **options: Any) -> str:
+        """Send ``text`` and return the answer the user sees, whichever way it comes (passive
+        reply, or the customer-service message of the slow path)."""
+        before = len(self.api.texts_to(openid))
+        exchange = await self.platform.send_text(openid, text, **options)
+        if exchange.reply is not None:
+            return exchange.reply
+        return (await self.api.wait_sent(openid, before + 1))[before]
+
 
 @asynccontextmanager
 async def wechat_rig(
@@ -368,8 +377,8 @@ async def wechat_rig(
     *,
     workers: int = 1,
     safe_mode: bool = False,
-    budget_s: float | list[float] = 0.8,
-    timeout_s: float = 1.0,
+    budget_s: float | list[float] = 1.6,
+    timeout_s: float = 2.0,
     credentials: bool = True,
     robot: bool = False,
     unverified: bool = False,
