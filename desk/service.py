@@ -369,6 +369,7 @@ class Desk(ChannelState):
         interaction_id: int,
     ) -> tuple[Ticket, bool]:
         """The asker's open ticket for this question, or a new one announced to experts."""
+        tx.people.lock(user)  # the same question arriving twice at once: one ticket
         repeat = tx.tickets.find_repeat(user, question)
         if repeat is not None:
             tx.interactions.link_ticket(interaction_id, repeat.ticket_id)

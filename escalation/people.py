@@ -75,6 +75,17 @@ class PeopleRepo:
         else:
             self._conn.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
 
+    def lock(self, user: UserRef) -> None:
+        """Hold ``user``'s row until the transaction ends, so that two requests of the same
+        person (a double tap reaching two workers) take turns. The row must exist (``touch``).
+
+        ``FOR NO KEY UPDATE`` on PostgreSQL: it does not conflict with the key-share locks that
+        inserting rows referring to the person takes, so it cannot deadlock with them.
+        """
+        self._conn.execute(
+            select(people.c.key).where(people.c.key == user.key).with_for_update(key_share=True)
+        )
+
     def get(self, key: str) -> Person | None:
         row = self._conn.execute(select(people).where(people.c.key == key)).first()
         return _person(row) if row else None
