@@ -8,10 +8,10 @@ python-telegram-bot Application (long polling, rate limiter, concurrent updates)
 through the stand-in server. Latency is from the moment a question is queued on the server to
 the moment the answer arrives there. ``--overall-rate`` is the bot-wide limit of messages per
 second (Telegram's is 30, and "typing…" counts); 0 turns it off to measure the bot itself.
-``--desk real`` is ``desk.service.Desk`` on SQLite, Chroma and BM25 in a temporary data dir with
-the bundled library ingested (``--embedder fake`` — the tests' deterministic embedder — or a
-model name as ``qadesk serve`` loads it); the default is the in-memory desk of the tests,
-optionally thinking ``--think-ms`` per answer.
+``--desk real`` is the desk ``app.bootstrap.build`` makes (SQLite, Chroma and BM25 in a
+temporary data dir) with the bundled library ingested (``--embedder fake`` — the tests'
+deterministic embedder — or a model name as ``qadesk serve`` loads it); the default is the
+in-memory desk of the tests, optionally thinking ``--think-ms`` per answer.
 
 Prints a short table and one JSON line; ``--out`` also writes the JSON to a file.
 """
@@ -117,30 +117,24 @@ async def run(
 
 
 def real_desk(data_dir: Path, embedder_name: str) -> Any:
-    """``desk.service.Desk`` over SQLite, Chroma and BM25 in ``data_dir``, with the bundled
-    library ingested. ``embedder_name`` ``fake`` is the tests' deterministic embedder; any other
-    value is the embedding model as ``qadesk serve`` loads it (prepared offline)."""
-    from desk.service import Desk
-    from escalation.store import EscalationStore
-    from ingest.pipeline import IngestPipeline, expand_paths
-    from knowledge.base import open_knowledge_base
+    """The desk ``app.bootstrap.build`` makes (SQLite, Chroma and BM25 in ``data_dir``), with the
+    bundled library ingested as ``qadesk setup`` does. ``embedder_name`` ``fake`` is the tests'
+    deterministic embedder; any other value is an embedding model loaded as the server does."""
+    from app import bootstrap
+    from app.settings import Settings
 
+    values: dict[str, Any] = {"data_dir": data_dir, "library_dir": ROOT / "library"}
+    embedder: Any = None
     if embedder_name == "fake":
         from tests.fakes.embedder import FakeEmbedder
 
-        embedder: Any = FakeEmbedder()
+        embedder = FakeEmbedder()
     else:
-        from app.bootstrap import build_embedder
-        from app.settings import Settings
-
-        embedder = build_embedder(Settings.model_validate({"embedding_model": embedder_name}))
-    knowledge = open_knowledge_base(embedder, data_dir / "index")
-    pipeline = IngestPipeline(knowledge)
-    for path, error in expand_paths([ROOT / "library" / "laws"]):
-        if error is None:
-            pipeline.ingest_file(path)
-    store = EscalationStore.open(f"sqlite:///{data_dir / 'desk.sqlite3'}")
-    return Desk(knowledge, store, pipeline)
+        values["embedding_model"] = embedder_name
+    settings = Settings.model_validate(values)
+    container = bootstrap.build(settings, embedder=embedder)
+    container.pipeline.ingest_paths([settings.library_dir / "laws"])
+    return container.desk
 
 
 def main(argv: list[str] | None = None) -> None:
