@@ -207,8 +207,7 @@ def _desk_from_settings() -> Iterator[Desk]:
     from app import bootstrap
     from app.settings import Settings
 
-    # Settings' values come from the environment, which mypy cannot see.
-    settings = Settings()  # type: ignore[call-arg]
+    settings = Settings()
     library = LazyLibrary(lambda: bootstrap.build_knowledge(settings))
     container = bootstrap.build(settings, knowledge=cast(Any, library))
     try:
