@@ -93,6 +93,9 @@ def ingest(
         raise typer.Exit(1 if result["errors"] and not result["documents"] else 0)
     container = bootstrap.build(settings)
     report = _ingest_with_progress(container.pipeline, paths, quiet=as_json)
+    for result in report.results:
+        if result.replaced is not None:  # expert answers citing the old version need review
+            container.desk.document_changed(result.replaced.file_name)
     if as_json:
         _echo_json(report.as_dict())
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ingest.numerals import NUMERAL_CHARS, chinese_to_int
+from core.numerals import NUMERAL_CHARS, chinese_to_int
 
 _N = f"[{NUMERAL_CHARS}]"
 DATE_PATTERN = (

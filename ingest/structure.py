@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.numerals import NUMERAL_CHARS, chinese_to_int
 from ingest.dates import find_dates, is_date_line
-from ingest.numerals import NUMERAL_CHARS, chinese_to_int
 
 _N = f"[{NUMERAL_CHARS}\\d]"
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")

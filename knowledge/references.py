@@ -9,43 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+from core.numerals import chinese_to_int
 
 _ARTICLE = re.compile(r"第?\s*([0-9]{1,3}|[零〇一二两三四五六七八九十百千]{1,6})\s*条")
 _DOC_NUMBER = re.compile(
     r"([\u4e00-\u9fff]{2,8}?[发函字办令])\s*[〔\[(（【]?\s*(\d{4})?\s*[〕\])）】]?\s*第?\s*(\d{1,4})\s*号"
 )
 _TITLE_NOISE = re.compile(r"^中华人民共和国|[（(][^）)]*[）)]$")
-
-
-def chinese_number(text: str) -> int | None:
-    """Parse 26, 二十六, 一百零五, 十 → int; None if it is not a number."""
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            current = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (current or 1) * _UNITS[ch]
-            current = 0
-        else:
-            return None
-    return total + current or None
 
 
 def short_title(title: str) -> str:
@@ -77,7 +47,7 @@ def find_article_refs(question: str, law_names: list[str]) -> list[ArticleRef]:
         raw = match.group(0)
         if not raw.startswith("第") and not match.group(1).isdigit():
             continue  # "三条" alone is too ambiguous ("这三条规定")
-        number = chinese_number(match.group(1))
+        number = chinese_to_int(match.group(1))
         if number is None:
             continue
         before = question[: match.start()]

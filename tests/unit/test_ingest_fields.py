@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.numerals import chinese_to_int
 from ingest import boilerplate
 from ingest.dates import find_dates, is_date_line, to_iso
 from ingest.header import parse_field_line, pop_field_lines
-from ingest.numerals import chinese_to_int
 from ingest.sources import category_kind, read_source_table, source_url, version_date
 
 
