@@ -5,8 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHES = ["bench.ingest_bench", "bench.embed_bench", "bench.answer_bench",
-           "bench.telegram_bench", "bench.wechat_bench"]
+BENCHES = [
+    "bench.ingest_bench",
+    "bench.embed_bench",
+    "bench.answer_bench",
+    "bench.telegram_bench",
+    "bench.wechat_bench",
+]
 
 
 def main() -> int:
