@@ -43,7 +43,7 @@ test: lint
 
 ## bench: ingest, answering, channels; numbers go to bench/results/ and the terminal
 bench: setup
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.run_all --questions $(EVAL)
 
 ## eval: the evaluation questions (EVAL=path/to/file.jsonl)
 eval: setup

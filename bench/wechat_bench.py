@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import platform
@@ -39,6 +38,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.common import emit, percentile
+from bench.common import table as format_table
 from core.answers import Answer
 from core.people import UserRef
 from desk.api import Reply
@@ -142,14 +143,6 @@ def open_desk(
             store.close()
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(0, math.ceil(q / 100 * len(ordered)) - 1)
-    return ordered[rank]
-
-
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
@@ -236,8 +229,8 @@ async def _measure(
     return {"exchanges": exchanges, "sent_at": sent_at, "slow_latency": slow_latency}
 
 
-def table(r: dict[str, Any]) -> str:
-    rows = [
+def rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
         ("users asking at once", f"{r['users']} (desk: {r['desk']})"),
         (
             "desk think time",
@@ -266,8 +259,10 @@ def table(r: dict[str, Any]) -> str:
             f"{r['desk_queue_p95_s']} s ({r['desk_threads']} threads for desk work)",
         ),
     ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def table(r: dict[str, Any]) -> str:
+    return format_table(rows(r))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,12 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             args.embedder,
         )
     )
-    print(table(result))
-    line = json.dumps(result, ensure_ascii=False)
-    print(line)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(line + "\n", encoding="utf-8")
+    emit(result, rows(result), args.out)
     return 0
 
 

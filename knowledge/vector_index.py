@@ -156,11 +156,27 @@ class ChromaIndex:
         for start in range(0, len(ids), batch):
             end = start + batch
             vectors = self._embedder.embed_documents(list((embed_texts or texts)[start:end]))
+            self.upsert_vectors(
+                collection, ids[start:end], texts[start:end], metadatas[start:end], vectors
+            )
+
+    def upsert_vectors(
+        self,
+        collection: Any,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Mapping[str, Any]],
+        vectors: Sequence[Sequence[float]],
+    ) -> None:
+        """Upsert records whose vectors were made by this index's model already."""
+        batch = min(5000, int(self._client.get_max_batch_size()))
+        for start in range(0, len(ids), batch):
+            end = start + batch
             collection.upsert(
                 ids=list(ids[start:end]),
                 documents=list(texts[start:end]),
                 metadatas=[_clean_meta(m) for m in metadatas[start:end]],
-                embeddings=vectors,  # type: ignore[arg-type]
+                embeddings=list(vectors[start:end]),  # type: ignore[arg-type]
             )
 
     def delete_where(self, collection: Any, where: Mapping[str, Any]) -> None:
