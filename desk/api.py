@@ -9,7 +9,7 @@ Chinese with ``prompts``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +17,7 @@ from typing import Protocol
 from core.answers import Answer, FaqEntry
 from core.documents import SourceDocument
 from core.people import Domain, Role, UserRef
+from core.stats import Stats as Stats  # the desk's figures are part of this contract
 from core.tickets import Ticket
 
 
@@ -55,30 +56,6 @@ class IngestOutcome:
     replaced: SourceDocument | None = None  # the older version it replaced
     error: str | None = None  # English detail for admins
     error_code: str | None = None  # core.errors code, for the Chinese user text
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    since: datetime | None
-    until: datetime | None
-    askers: int
-    questions: int
-    answered_by_desk: int
-    escalated: int
-    answered_by_experts: int
-    claim_p50_s: float | None
-    claim_p90_s: float | None
-    answer_p50_s: float | None
-    answer_p90_s: float | None
-    helpful: int
-    not_helpful: int
-    backlog_by_domain: dict[str, int] = field(default_factory=dict)
-    top_unanswered: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def helpful_ratio(self) -> float | None:
-        total = self.helpful + self.not_helpful
-        return self.helpful / total if total else None
 
 
 class DeskApi(Protocol):

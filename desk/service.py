@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -328,8 +327,7 @@ class Desk(ChannelState):
 
     def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
         with self._store.reading() as tx:
-            figures = tx.stats.figures(since, until)
-        return Stats(**{f.name: getattr(figures, f.name) for f in fields(Stats)})
+            return tx.stats.figures(since, until)
 
     def add_expert(
         self,

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from core.people import Domain
+from core.stats import Stats
 from escalation.figures import cluster_topics, percentile
 from escalation.interactions import InteractionKind
 from escalation.schema import interactions, tickets
 from escalation.tickets import ACTIVE
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """The desk's figures for ``[since, until)`` (open ends mean "from the start" / "up to now")."""
-
-    since: datetime | None
-    until: datetime | None
-    askers: int
-    questions: int
-    answered_by_desk: int
-    escalated: int
-    answered_by_experts: int
-    claim_p50_s: float | None
-    claim_p90_s: float | None
-    answer_p50_s: float | None
-    answer_p90_s: float | None
-    helpful: int
-    not_helpful: int
-    backlog_by_domain: dict[str, int] = field(default_factory=dict)
-    top_unanswered: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _within(column: Any, since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
@@ -57,7 +36,7 @@ class StatsRepo:
 
     def figures(
         self, since: datetime | None = None, until: datetime | None = None, top: int = 10
-    ) -> Figures:
+    ) -> Stats:
         asks = and_(
             interactions.c.kind == InteractionKind.ASK.value,
             interactions.c.decision != "invalid",
@@ -97,7 +76,7 @@ class StatsRepo:
                 .order_by(interactions.c.created_at, interactions.c.id)
             ).scalars()
         )
-        return Figures(
+        return Stats(
             since=since,
             until=until,
             askers=int(askers),

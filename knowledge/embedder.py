@@ -151,7 +151,7 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()  # no "Loading weights" bar on a terminal
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             if self._num_threads:
                 torch.set_num_threads(self._num_threads)
             model = SentenceTransformer(
