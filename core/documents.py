@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+READABLE_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+"""The file types ingestion reads; channels refuse others before downloading them."""
+
 
 class DocumentKind(StrEnum):
     """What a document is; shown to users in citations (labels live in ``prompts/``)."""

@@ -11,12 +11,13 @@ import logging
 import zipfile
 from dataclasses import dataclass, field
 
+from core.documents import READABLE_SUFFIXES
 from core.errors import EmptyDocument, UnreadableFile, UnsupportedFormat
 from ingest.decoding import NotText, declared_charset, decode_text
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+SUPPORTED_SUFFIXES = READABLE_SUFFIXES
 
 MAX_ZIP_RATIO = 100
 """Largest compression ratio accepted for a big member of a .docx (zip bombs go far beyond)."""

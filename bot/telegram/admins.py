@@ -18,6 +18,7 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
 import prompts
+from core.documents import READABLE_SUFFIXES
 from core.errors import QadeskError
 from core.people import Role, UserRef
 from desk.api import IngestOutcome
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 # What the desk reads; anything else is refused before it is downloaded.
-INGESTIBLE = (".pdf", ".docx", ".html", ".htm", ".txt", ".md", ".markdown")
+INGESTIBLE = tuple(sorted(READABLE_SUFFIXES))
 _UNSAFE = re.compile(r"[^\w.\-（）()【】《》\u4e00-\u9fff]+")
 
 
