@@ -10,10 +10,11 @@ synthetic documents, built in ``<data dir>/bench/scale-<N>`` and kept for later 
   number), a card like real documents, and 20 chunks remixed from the real library (see
   ``Remixer``): the domain's words and phrasing on a coherent topic, so BM25 and the coverage
   measure meet realistic distractors, but no real sentence copied whole;
-- a synthetic chunk's vector is where its topic lies: the normalised weighted mean of the real
-  vectors of the passages it was remixed from, plus a little noise. Embedding 100,000 chunks
-  for real would take about an hour on two cores (see ``bench.ingest_bench`` for the measured
-  rate); these vectors sit close to the real passages, which is what makes them distractors.
+- a synthetic chunk's vector lies near its topic: as close to the topic's passages as real
+  passages of *other* documents are to their nearest neighbour (a cosine drawn from that
+  measured distribution), turned towards another real passage. So distractors crowd every
+  topic the way a bigger library of related documents would, without being copies. Embedding
+  100,000 chunks for real would take about an hour on two cores (see ``bench.ingest_bench``).
 
 Questions come from an evaluation file (then quality at scale is reported with the same
 measures as `qadesk eval`) or the built-in list of ``bench.answer_bench``.
@@ -48,7 +49,9 @@ class Remixer:
     topic's passages, sometimes from anywhere. Runs are short, so no real sentence is copied
     whole (a copied evidence sentence would make a distractor a correct source)."""
 
-    def __init__(self, texts: list[str], vectors: np.ndarray, rng: random.Random) -> None:
+    def __init__(
+        self, texts: list[str], docs: list[str], vectors: np.ndarray, rng: random.Random
+    ) -> None:
         import jieba
 
         self._rng = rng
@@ -56,6 +59,9 @@ class Remixer:
         similar = vectors @ vectors.T
         np.fill_diagonal(similar, -1.0)
         self._neighbours = np.argsort(-similar, axis=1)[:, :10]
+        same_doc = np.asarray(docs)[:, None] == np.asarray(docs)[None, :]
+        # how close real passages come to their nearest passage of another document
+        self._closeness = np.where(same_doc, -1.0, similar).max(axis=1)
         self._vectors = vectors
 
     def passage(self, min_chars: int, max_chars: int) -> tuple[str, np.ndarray]:
@@ -72,8 +78,17 @@ class Remixer:
             text += "".join(words[start : start + rng.randint(2, 6)])
             if rng.random() < 0.2:
                 text += rng.choice("，，。；")
-        vector = self._vectors[topic].T @ np.asarray([0.6, 0.2, 0.2], dtype=np.float32)
-        return text[:max_chars].rstrip("，；") + "。", vector
+        return text[:max_chars].rstrip("，；") + "。", self._place(topic)
+
+    def _place(self, topic: list[int]) -> np.ndarray:
+        centre = self._vectors[topic].T @ np.asarray([0.6, 0.2, 0.2], dtype=np.float32)
+        centre /= np.linalg.norm(centre)
+        towards = self._vectors[self._rng.randrange(len(self._vectors))]
+        aside = towards - float(towards @ centre) * centre
+        aside /= np.linalg.norm(aside) or 1.0
+        cosine = float(self._rng.choice(list(self._closeness)))
+        vector: np.ndarray = cosine * centre + np.sqrt(max(0.0, 1.0 - cosine**2)) * aside
+        return vector / np.linalg.norm(vector)
 
 
 def _real_records(index: Any) -> dict[str, list[Any]]:
@@ -98,10 +113,10 @@ def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7)
     from knowledge import library
 
     rng = random.Random(seed)
-    noise = np.random.default_rng(seed)
     body = [i for i, m in enumerate(real["metas"]) if not m.get("is_card")]
     vectors = np.asarray(real["vectors"], dtype=np.float32)[body]
-    remixer = Remixer([real["texts"][i] for i in body], vectors, rng)
+    docs = [str(real["metas"][i].get("doc_id")) for i in body]
+    remixer = Remixer([real["texts"][i] for i in body], docs, vectors, rng)
     made, serial = 0, 0
     while made < chunks:
         serial += 1
@@ -120,7 +135,7 @@ def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7)
         ids, texts, metas, vecs = [], [], [], []
         articles = serial % 2 == 0  # half read like regulations, half like notices
         for ordinal in range(size):
-            text, mean = remixer.passage(150, 450)
+            text, vector = remixer.passage(150, 450)
             n = ordinal + 1
             chunk = Chunk(
                 chunk_id=f"{doc.doc_id}:{ordinal}",
@@ -131,11 +146,10 @@ def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7)
                 article=f"第{n}条" if articles else None,
                 article_no=n if articles else None,
             )
-            mean += noise.normal(0.0, 0.15 / np.sqrt(mean.size), mean.size).astype(np.float32)
             ids.append(chunk.chunk_id)
             texts.append(chunk.text)
             metas.append(library.chunk_metadata(doc, chunk))
-            vecs.append(mean / np.linalg.norm(mean))
+            vecs.append(vector)
         card = np.mean(vecs, axis=0)
         ids.append(library.card_id(doc.doc_id))
         texts.append(library.card_text(doc))

@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
 from core.documents import Chunk, SourceDocument
 from core.ports import Embedder
 from knowledge import library
 from knowledge.composer import Candidate, compose, compose_escalation, compose_expert
-from knowledge.judgement import judge
+from knowledge.judgement import judge, small_talk
 from knowledge.keyword_index import KeywordIndex
 from knowledge.references import short_title
 from knowledge.retrieval import FAQ_GROUP, Retriever, Scored
@@ -233,10 +234,14 @@ class KnowledgeBase:
             return Answer(
                 question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
             )
+        if (talk := small_talk(text)) is not None:  # not a question: a friendly word, no ticket
+            reason = EscalationReason.INVALID
+            reply = prompts.text(f"answer.small_talk_{talk}")
+            return Answer(question, Decision.ESCALATE, reply, reason=reason)
         self.sync()
         verdict = judge(text)
         vector = self._embedder.embed_query(text)
-        if not verdict.needs_expert and not verdict.off_topic:
+        if not verdict.needs_expert:  # an approved answer may cover what the library does not
             faq = self._faq_answer(question, text)
             if faq is not None:
                 return faq

@@ -9,6 +9,9 @@ Two kinds, each recognised by cues in the wording (small pure functions, easy to
 - **outside the desk's remit**: taxes, social insurance, wages, patents and trademarks, listing
   on a stock market, medical advice, the weather; and requests to recommend a company.
 
+Messages that are no question at all (a greeting, thanks) are recognised too, so they get a
+friendly word instead of a ticket for an expert.
+
 Retrieval confidence catches most other out-of-scope questions; these cues catch the ones that
 share words with the library (a tax question mentions 企业, a CE question mentions 认证).
 """
@@ -129,3 +132,21 @@ def judge(question: str) -> Judgement:
     off = _hits(_OFF_TOPIC, question) + _hits(_RECOMMEND, question)
     needs = bool(dispute) or bool(incident and decision)
     return Judgement(needs, bool(off), tuple(incident + decision + dispute + off))
+
+
+# Whole messages that ask nothing: a greeting, or thanks/acknowledgement.
+_GREETING = r"你好|您好|hi|hello|hey|哈喽|哈啰|嗨|在吗|在不在|有人吗|有人在吗|早上好|上午好|下午好|晚上好|请问"
+_THANKS = r"谢谢|多谢|感谢|谢了|谢啦|thanks|thankyou|thx|好的|好滴|明白了|知道了|收到|ok|okay|懂了|嗯|哦|噢"
+_FILLER = r"啊|呀|呢|哈|吧|嘛|哇|了|您|你|老师|专家|大家|各位|客服|机器人|小助手|非常|很|太"
+_NOT_WORDS = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def small_talk(question: str) -> str | None:
+    """``"greeting"`` or ``"thanks"`` when the whole message is only that, else None."""
+    text = _NOT_WORDS.sub("", question.lower())
+    if not text or len(text) > 16:
+        return None
+    for kind, words in (("greeting", _GREETING), ("thanks", _THANKS)):
+        if re.fullmatch(rf"(?:{words}|{_FILLER})+", text) and re.search(words, text):
+            return kind
+    return None

@@ -88,6 +88,13 @@ def test_empty_question_is_refused(kb):
     assert kb.answer(" ？？ ").reason == EscalationReason.INVALID
 
 
+@pytest.mark.parametrize(("message", "word"), [("你好！", "您好"), ("谢谢老师", "不客气")])
+def test_a_greeting_or_thanks_gets_a_friendly_word_not_an_expert(kb, message, word):
+    answer = kb.answer(message)
+    assert answer.decision == Decision.ESCALATE and answer.reason == EscalationReason.INVALID
+    assert word in answer.text and not answer.citations
+
+
 def test_replacing_a_file_swaps_its_chunks(kb, tmp_path):
     original = kb.find_by_file("L13_强制检定的工作计量器具检定管理办法_1987.md")
     changed = tmp_path / original.file_name
@@ -127,6 +134,18 @@ def test_expert_faq_is_served_to_a_reworded_question_and_deduplicated(kb):
     again = kb.add_faq(replace(entry, question="充电宝要做3C认证吗", answer="需要（更新）"))
     assert again.faq_id == stored.faq_id and len(kb.faq_entries()) == 1
     assert kb.remove_faq(stored.faq_id) and not kb.answer("充电宝要做3C认证吗").from_expert
+
+
+def test_an_approved_answer_outside_the_library_is_served_but_not_to_an_own_case(kb):
+    tax = FaqEntry("", "小规模纳税人增值税税率是多少", "按3%征收率（现行优惠为1%）。", (), "e:1", "")
+    kb.add_faq(tax)
+    answer = kb.answer("请问小规模纳税人的增值税税率是多少？")
+    assert answer.decision == Decision.ANSWER and answer.from_expert
+    own_case = FaqEntry("", "我这批秤已经卖出去500台了怎么办", "先停售并召回。", (), "e:1", "")
+    kb.add_faq(own_case)
+    answer = kb.answer("我这批秤已经卖出去500台了，怎么办")
+    assert answer.decision == Decision.ESCALATE
+    assert answer.reason == EscalationReason.NEEDS_EXPERT
 
 
 def test_a_second_worker_sees_writes_of_the_first(kb, tmp_path, e5_embedder):

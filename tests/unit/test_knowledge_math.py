@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.judgement import judge
+from knowledge.judgement import judge, small_talk
 from knowledge.references import (
     doc_number_matches,
     find_article_refs,
@@ -121,3 +121,22 @@ def test_general_questions_are_not_judgements(question):
 @pytest.mark.parametrize("question", ["个人所得税怎么算", "注册商标要多久", "明天天气怎么样"])
 def test_off_topic_cues(question):
     assert judge(normalize_question(question)).off_topic
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("你好", "greeting"),
+        ("您好！在吗？", "greeting"),
+        ("hello", "greeting"),
+        ("谢谢老师", "thanks"),
+        ("好的，谢谢！", "thanks"),
+        ("嗯嗯", "thanks"),
+        ("你好，充电宝要做3C认证吗", None),
+        ("谢谢，那电子秤多久检定一次", None),
+        ("3C", None),
+        ("好", None),
+    ],
+)
+def test_small_talk_is_only_a_whole_message_of_greeting_or_thanks(message, kind):
+    assert small_talk(normalize_question(message)) == kind
