@@ -126,14 +126,22 @@ def _score(summary: dict[str, Any]) -> float:
     return sum(rates) / len(rates)
 
 
+def _body(text: str) -> str:
+    """What the asker reads before the list of sources (the desk's answers end with one)."""
+    import prompts
+
+    return text.split(prompts.text("answer.sources_title"))[0].strip()
+
+
 def _measure(items: list[dict[str, Any]], answer: Callable[[str], Answer]) -> dict[str, Any]:
     from app.evaluation import run as evaluate
     from knowledge.scoring import percentile
 
     report = evaluate(items, answer)
     summary = report.summary()
-    answered = [o.answer.text for o in report.outcomes if o.answered]
+    answered = [_body(o.answer.text) for o in report.outcomes if o.answered]
     summary["answer_chars_p50"] = percentile([len(t) for t in answered], 50)
+    summary["answer_chars_max"] = max((len(t) for t in answered), default=None)
     return summary
 
 
@@ -188,7 +196,8 @@ ROWS = [
     ("doc@1", "doc_at_1", "pct"),
     ("hit@5", "hit_at_5", "pct"),
     ("evidence in answer", "evidence_in_answer", "pct"),
-    ("answer length p50 (chars)", "answer_chars_p50", "num"),
+    ("answer before sources p50 (chars)", "answer_chars_p50", "num"),
+    ("answer before sources max (chars)", "answer_chars_max", "num"),
     ("latency p50 (ms)", "latency_p50_ms", "num"),
     ("latency p95 (ms)", "latency_p95_ms", "num"),
 ]
