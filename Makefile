@@ -41,7 +41,8 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
-## bench: ingest, answering, channels; numbers go to bench/results/ and the terminal
+## bench: ingest, embedding, answering (shipped and 100,000-chunk library), the LangChain baseline
+## side by side, channels; numbers go to bench/results/ and the terminal
 bench: setup
 	$(BIN)/python -m bench.run_all --questions $(EVAL)
 

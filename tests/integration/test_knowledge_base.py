@@ -137,7 +137,9 @@ def test_expert_faq_is_served_to_a_reworded_question_and_deduplicated(kb):
 
 
 def test_an_approved_answer_outside_the_library_is_served_but_not_to_an_own_case(kb):
-    tax = FaqEntry("", "小规模纳税人增值税税率是多少", "按3%征收率（现行优惠为1%）。", (), "e:1", "")
+    tax = FaqEntry(
+        "", "小规模纳税人增值税税率是多少", "按3%征收率（现行优惠为1%）。", (), "e:1", ""
+    )
     kb.add_faq(tax)
     answer = kb.answer("请问小规模纳税人的增值税税率是多少？")
     assert answer.decision == Decision.ANSWER and answer.from_expert
