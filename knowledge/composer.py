@@ -1,8 +1,8 @@
 """Extractive composition: the most relevant sentences of the best clauses, with sources.
 
-No LLM. For a phone screen: one or two short quoted points (at most ``budget`` characters of
-quotation), each introduced by its source (《title》 and article, or 文号), then a numbered source
-list. Every word around the quotes comes from ``prompts/answer.toml``.
+No LLM. For a phone screen: one or two short quoted points (at most ``budget`` characters
+before the sources, leads and quote marks included), each introduced by its source (《title》
+and article, or 文号), then a numbered source list. Every word around the quotes comes from ``prompts/answer.toml``.
 """
 
 from __future__ import annotations
@@ -95,13 +95,17 @@ def compose(
     remaining = budget
     for index, cand in enumerate(chosen):
         c = cand.citation
+        lead_key = "answer.lead" if index == 0 else "answer.lead_more"
+        lead = prompts.text(lead_key, source=source_label(c, short=True))
+        remaining -= len(lead) + len(prompts.text("answer.quote", text=""))
+        if index and remaining < 40:
+            break  # the budget counts what the asker reads: leads and quote marks too
         share = remaining if index == len(chosen) - 1 else max(120, int(remaining * 0.65))
         body = _strip_label(c.text, c.article)
         quote = select_sentences(body, query_tokens, idf, share)
         remaining -= len(quote)
         quoted[c.chunk_id] = quote
-        lead_key = "answer.lead" if index == 0 else "answer.lead_more"
-        parts.append(prompts.text(lead_key, source=source_label(c, short=True)))
+        parts.append(lead)
         parts.append(prompts.text("answer.quote", text=quote))
         if remaining < 40:
             break

@@ -140,3 +140,29 @@ def test_off_topic_cues(question):
 )
 def test_small_talk_is_only_a_whole_message_of_greeting_or_thanks(message, kind):
     assert small_talk(normalize_question(message)) == kind
+
+
+def test_what_the_asker_reads_before_the_sources_stays_within_the_budget():
+    import prompts
+    from core.answers import Citation
+    from knowledge.composer import Candidate, compose
+
+    sentence = (
+        "生产者应当对其生产的产品质量负责，产品质量应当检验合格，不得以不合格产品冒充合格产品。"
+    )
+    passages = [
+        Citation(
+            document=f"L0{i}.md",
+            title=f"中华人民共和国产品质量法（2018年修正）第{i}部分",
+            chunk_id=f"c{i}",
+            text=sentence * 8,
+            score=1.0,
+            article=f"第{i}条",
+        )
+        for i in (1, 2)
+    ]
+    chosen = [Candidate(c, 1.0) for c in passages]
+    text, cited = compose(chosen, passages, ["产品质量", "合格"], lambda _: 1.0, budget=300)
+    body = text.split(prompts.text("answer.sources_title"))[0].strip()
+    assert len(body) <= 300
+    assert cited[0].quote and cited[0].quote in body
