@@ -203,10 +203,18 @@ async def test_run_forever_delivers_until_stopped(store: EscalationStore) -> Non
 
 
 # --- separate processes -----------------------------------------------------------------------
-def _drain(url: str, owner: str, now: str, start: Any, delivered: Any) -> None:
+def _drain(url: str, owner: str, now: str, start: Any, delivered: Any, both: Any) -> None:
     clock = FakeClock(datetime.fromisoformat(now))
     store = EscalationStore.open(url, clock=clock, migrate=False)
-    notifier = RecordingNotifier(on_send=lambda n: delivered.put((owner, n.notification_id)))
+    sent: list[int] = []
+
+    def on_send(notification: Any) -> None:
+        if not sent:  # each worker's first send waits for the other's: both take part
+            both.wait(timeout=60)
+        sent.append(notification.notification_id)
+        delivered.put((owner, notification.notification_id))
+
+    notifier = RecordingNotifier(on_send=on_send)
     dispatcher = Dispatcher(store, {"telegram": notifier}, owner=owner, batch=5)
 
     async def drain() -> None:
@@ -238,11 +246,11 @@ def test_two_dispatcher_processes_deliver_every_notification_exactly_once(
 ) -> None:
     ids = enqueue(store, 120)
     spawn = multiprocessing.get_context("spawn")
-    start = spawn.Barrier(2)
+    start, both = spawn.Barrier(2), spawn.Barrier(2)
     delivered = spawn.Queue()
     now = clock_of(store).now().isoformat()
     workers = [
-        spawn.Process(target=_drain, args=(database, owner, now, start, delivered))
+        spawn.Process(target=_drain, args=(database, owner, now, start, delivered, both))
         for owner in ("worker-a", "worker-b")
     ]
     for worker in workers:
