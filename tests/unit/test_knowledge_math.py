@@ -79,6 +79,19 @@ def test_tokens_keep_domain_terms_and_expand_aliases():
     assert "质量基础设施" in tokenize("质量基础设施一站式服务")
 
 
+@pytest.mark.parametrize(
+    ("question", "legal_term"),
+    [
+        ("顾客七天内能退货吗", "消费者"),
+        ("顾客七天内能退货吗", "七日"),
+        ("开认证公司要谁批准", "认证机构"),
+        ("检测公司出假报告", "检验检测机构"),
+    ],
+)
+def test_everyday_words_reach_the_words_of_the_law(question, legal_term):
+    assert legal_term in expand_query(tokenize(question))
+
+
 def test_article_and_doc_number_references():
     refs = find_article_refs("产品质量法第26条说的啥", ["产品质量法", "计量法"])
     assert [(r.number, r.law) for r in refs] == [(26, "产品质量法")]
@@ -97,6 +110,7 @@ def test_article_and_doc_number_references():
         "我们这批奶粉已经卖出去3000罐了，检测说不合格，现在怎么办",
         "客户说我们的插座烧坏了他家电视，要我们赔2万，该不该赔",
         "我们厂的产品被抽检不合格了，是不是一定要召回，还是整改就行",
+        "我们出的检测报告和客户送检的结果对不上，客户要退货，谁说了算",
     ],
 )
 def test_case_specific_questions_need_an_expert(question):
