@@ -28,7 +28,7 @@ from knowledge.references import short_title
 from knowledge.retrieval import FAQ_GROUP, Retriever, Scored
 from knowledge.scoring import confidence
 from knowledge.text import bigram_similarity, normalize_question
-from knowledge.tokens import tokenize
+from knowledge.tokens import tokenize, tokenizer_id
 from knowledge.vector_index import ChromaIndex
 
 log = logging.getLogger(__name__)
@@ -372,7 +372,9 @@ def open_knowledge_base(
     from core.errors import ModelMismatch
 
     index = ChromaIndex(embedder, path=index_dir / "chroma", host=chroma_host, port=chroma_port)
-    keywords = KeywordIndex(None if chroma_host else index_dir / "keywords")
+    keywords = KeywordIndex(
+        None if chroma_host else index_dir / "keywords", tokenizer_id=tokenizer_id()
+    )
     try:
         kb = KnowledgeBase(embedder, index, keywords, answer_threshold=answer_threshold)
     except ModelMismatch:

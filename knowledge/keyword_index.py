@@ -7,8 +7,10 @@ matrix (the number of items scored for a token).
 
 On disk, in the index directory:
 
-- ``keyword-index.jsonl``: a header with the library version, then one line per item (id,
-  group, tokens) — the source of truth, rewritten atomically on every change;
+- ``keyword-index.jsonl``: a header with the library version and the tokenizer's id, then one
+  line per item (id, group, tokens) — the source of truth, rewritten atomically on every
+  change; a file made by another tokenizer (another user dictionary) is ignored, so the
+  knowledge base rebuilds it from the library;
 - ``bm25/``: the BM25 matrix in ``bm25s``'s own format and ``meta.json`` (the version it was
   built for, item ids and groups in matrix order), written after the JSONL.
 
@@ -42,8 +44,16 @@ _EMPTY = "\u0000"  # the one token of an item with no tokens (bm25s needs one)
 class KeywordIndex:
     """A BM25 index with an optional directory behind it."""
 
-    def __init__(self, directory: Path | None = None, *, k1: float = 1.2, b: float = 0.75):
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        tokenizer_id: str = "",
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
         self._dir = directory
+        self._tokenizer_id = tokenizer_id
         self._k1, self._b = k1, b
         self._items: dict[str, tuple[str, tuple[str, ...]]] | None = {}
         self._version = ""
@@ -68,7 +78,12 @@ class KeywordIndex:
         if path is None or not path.exists():
             return
         with path.open(encoding="utf-8") as fh:
-            self._version = str(json.loads(fh.readline() or "{}").get("version", ""))
+            header = json.loads(fh.readline() or "{}")
+        if str(header.get("tokenizer", "")) != self._tokenizer_id:
+            log.info("keyword index made by another tokenizer: it will be rebuilt")
+            self._items = {}
+            return  # version "" never matches the library: the knowledge base rebuilds it
+        self._version = str(header.get("version", ""))
         if not self._load_matrix():
             self._items = None  # read on first use
 
@@ -125,7 +140,8 @@ class KeywordIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kw-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"version": version}) + "\n")
+            header = {"version": version, "tokenizer": self._tokenizer_id}
+            fh.write(json.dumps(header) + "\n")
             for item_id, (group, tokens) in items.items():
                 row = {"id": item_id, "group": group, "tokens": list(tokens)}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -43,6 +43,18 @@ def _tokenizer() -> Any:
 
 
 @cache
+def tokenizer_id() -> str:
+    """Names how passages are tokenised (the user dictionary and the stop words): an index made
+    with another id holds stale tokens and is rebuilt."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("userdict.txt", "stopwords.txt"):
+        digest.update(_data(name).encode("utf-8") + b"\0")
+    return digest.hexdigest()[:12]
+
+
+@cache
 def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in _data("stopwords.txt").splitlines() if w.strip())
 

@@ -88,3 +88,12 @@ def test_items_saved_without_a_matrix_get_one_at_the_first_search(tmp_path):
     assert (tmp_path / "bm25" / "meta.json").exists()
     second = KeywordIndex(tmp_path)
     assert second._items is None and [i for i, _ in second.search(["修理"], 5)] == ["law:2"]
+
+
+def test_an_index_made_by_another_tokenizer_is_not_used(tmp_path):
+    index = KeywordIndex(tmp_path, tokenizer_id="dictionary-1")
+    index.reset(ITEMS)
+    index.save("v1")
+    assert KeywordIndex(tmp_path, tokenizer_id="dictionary-1").version == "v1"
+    other = KeywordIndex(tmp_path, tokenizer_id="dictionary-2")
+    assert other.version == "" and other.search(["修理"], 5) == []
