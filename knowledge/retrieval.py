@@ -46,9 +46,19 @@ class Query:
 
 
 def core_tokens(tokens: Sequence[str], keywords: KeywordIndex, n: int = 2) -> tuple[str, ...]:
-    """The ``n`` rarest distinct tokens of the question that the library knows (its subject)."""
-    known = [t for t in dict.fromkeys(tokens) if len(t) >= 2 and keywords.df(t) > 0]
-    return tuple(sorted(known, key=lambda t: -keywords.idf(t))[:n])
+    """The ``n`` rarest distinct tokens of the question that the library knows (its subject).
+
+    A word the library knows only by an alias (认证公司 → 认证机构) counts with the alias's
+    frequency; the parts of a longer known word (公司 in 认证公司) are not counted again.
+    """
+    df: dict[str, int] = {}
+    for token in dict.fromkeys(tokens):
+        if len(token) >= 2:
+            found = keywords.df(token) or max((keywords.df(a) for a in aliases(token)), default=0)
+            if found:
+                df[token] = found
+    whole = [t for t in df if not any(t != other and t in other for other in df)]
+    return tuple(sorted(whole, key=lambda t: df[t])[:n])
 
 
 def aliases(token: str) -> tuple[str, ...]:
