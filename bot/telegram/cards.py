@@ -6,8 +6,8 @@ here; 查看原文 sends everything, split over as many messages as needed.
 
 from __future__ import annotations
 
-from core.answers import Citation
 from core.tickets import Ticket, TicketStatus
+from desk.texts import citation_label
 
 from .render import (
     bold,
@@ -26,18 +26,6 @@ QUESTION_CHARS = 800
 DRAFT_CHARS = 1200
 PASSAGE_CHARS = 280
 PASSAGES_SHOWN = 3
-
-
-def citation_label(citation: Citation) -> str:
-    """《title》第X条 (文号) — plain text."""
-    label = f"《{citation.title or citation.document}》"
-    if citation.article:
-        label += citation.article
-    elif citation.section:
-        label += " " + citation.section.split(" > ")[-1]
-    if citation.doc_number:
-        label += f"（{citation.doc_number}）"
-    return label
 
 
 def _state(ticket: Ticket) -> str:
