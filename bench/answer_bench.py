@@ -14,7 +14,6 @@ import time
 STARTED = time.perf_counter()
 
 import argparse  # noqa: E402  (the clock above starts before any import)
-import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -31,11 +30,14 @@ QUESTIONS = [
 ]
 
 
-def questions_from(path: Path | None) -> list[str]:
+def questions_from(path: Path | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """The questions of an evaluation file and its items, or the built-in questions."""
     if path is None or not path.exists():
-        return list(QUESTIONS)
-    lines = path.read_text("utf-8").splitlines()
-    return [str(json.loads(line)["question"]) for line in lines if line.strip()]
+        return list(QUESTIONS), []
+    from app.evaluation import read_items
+
+    items = read_items(path.read_text("utf-8").splitlines())
+    return [str(item["question"]) for item in items], items
 
 
 def run(questions: list[str], rounds: int) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
-    result = run(questions_from(args.questions), max(1, args.rounds))
+    result = run(questions_from(args.questions)[0], max(1, args.rounds))
     emit(result, [(k.replace("_", " "), v) for k, v in result.items() if k != "bench"], args.out)
     return 0
 

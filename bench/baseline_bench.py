@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -151,10 +150,11 @@ def run(questions: Path, rebuild: bool) -> dict[str, Any]:
     import torch
 
     from app import bootstrap
+    from app.evaluation import read_items
     from app.settings import Settings
 
     settings = Settings()
-    items = [json.loads(x) for x in questions.read_text("utf-8").splitlines() if x.strip()]
+    items = read_items(questions.read_text("utf-8").splitlines())
     # every core while the baseline's store is built; no query cache, so neither side answers
     # from a vector the other one made
     embedder = measuring_embedder(settings, threads=None)

@@ -194,15 +194,6 @@ def build(settings: Any, embedder: Any, target: Path, chunks: int) -> dict[str, 
     return times
 
 
-def questions_from(path: Path | None) -> tuple[list[str], list[dict[str, Any]]]:
-    from bench.answer_bench import QUESTIONS
-
-    if path is None or not path.exists():
-        return list(QUESTIONS), []
-    items = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    return [str(i["question"]) for i in items], items
-
-
 def run(chunks: int, questions_file: Path | None, rebuild: bool) -> dict[str, Any]:
     from app.evaluation import run as evaluate
     from app.settings import Settings
@@ -217,6 +208,8 @@ def run(chunks: int, questions_file: Path | None, rebuild: bool) -> dict[str, An
         times = build(settings, embedder, target, chunks)
     else:
         times = {k: v for k, v in json.loads(built.read_text("utf-8")).items() if k != "chunks"}
+    from bench.answer_bench import questions_from
+
     questions, items = questions_from(questions_file)
 
     started = time.perf_counter()

@@ -38,11 +38,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, percentile
+from bench.common import emit
 from bench.common import table as format_table
 from core.answers import Answer
 from core.people import UserRef
 from desk.api import Reply
+from knowledge.scoring import percentile
 from tests.fakes.desk import FakeDesk
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.wechat_platform import new_openid, wechat_rig
