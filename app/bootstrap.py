@@ -13,7 +13,7 @@ from typing import Any
 from app.settings import Settings
 from core.people import Channel, UserRef
 from core.ports import Embedder, Notifier
-from knowledge.base import KnowledgeBase, open_knowledge_base
+from knowledge.answering import KnowledgeBase, open_knowledge_base
 
 log = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ def run_with_embedding(library: Path) -> dict[str, Any]:
     """Ingest ``library`` into an empty knowledge base; chunks/s including embedding."""
     from app.settings import Settings
     from ingest.pipeline import IngestPipeline
-    from knowledge.base import open_knowledge_base
+    from knowledge.answering import open_knowledge_base
 
     embedder = measuring_embedder(Settings(), threads=None)
     with tempfile.TemporaryDirectory() as scratch:

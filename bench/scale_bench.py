@@ -161,7 +161,7 @@ def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7)
 
 def build(settings: Any, embedder: Any, target: Path, chunks: int) -> dict[str, Any]:
     """Write the real library plus synthetic documents into ``target``; return timings."""
-    from knowledge.base import open_knowledge_base
+    from knowledge.answering import open_knowledge_base
     from knowledge.vector_index import ChromaIndex
 
     source = ChromaIndex(embedder, path=settings.index_dir / "chroma")
@@ -197,7 +197,7 @@ def build(settings: Any, embedder: Any, target: Path, chunks: int) -> dict[str, 
 def run(chunks: int, questions_file: Path | None, rebuild: bool) -> dict[str, Any]:
     from app.evaluation import run as evaluate
     from app.settings import Settings
-    from knowledge.base import open_knowledge_base
+    from knowledge.answering import open_knowledge_base
 
     settings = Settings()
     embedder = measuring_embedder(settings)

@@ -1,5 +1,5 @@
 """What the desk needs from the knowledge base and from ingestion (structural types, so the
-real ``knowledge.base.KnowledgeBase`` and ``ingest.pipeline.IngestPipeline`` fit, and so do
+real ``knowledge.answering.KnowledgeBase`` and ``ingest.pipeline.IngestPipeline`` fit, and so do
 test fakes)."""
 
 from __future__ import annotations

@@ -110,16 +110,9 @@ class Retriever:
     def _fill_missing(self, pool: dict[str, Scored], vector: Sequence[float]) -> None:
         """Fetch text, metadata and the dense similarity of candidates only BM25 found."""
         missing = [cid for cid, c in pool.items() if not c.meta]
-        if not missing:
-            return
-        got = self._index.chunks.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-        documents: list[Any] = list(got["documents"] or [])
-        metadatas: list[Any] = list(got["metadatas"] or [])
-        embeddings: list[Any] = list(got["embeddings"] if got["embeddings"] is not None else [])
-        for cid, text, meta, emb in zip(got["ids"], documents, metadatas, embeddings, strict=True):
-            cand = pool[cid]
-            cand.text, cand.meta = text or "", meta or {}
-            cand.dense = float(sum(a * b for a, b in zip(vector, emb, strict=True)))
+        for hit in self._index.fetch(missing, vector):
+            cand = pool[hit.item_id]
+            cand.text, cand.meta, cand.dense = hit.text, hit.metadata, hit.similarity
         for cid in [cid for cid, c in pool.items() if not c.meta]:
             del pool[cid]  # in the keyword index but gone from the store (being replaced)
 
@@ -127,18 +120,14 @@ class Retriever:
         """Chunks the question names: 《law》第N条, or the document with a given 文号."""
         ids: list[str] = []
         for ref in find_article_refs(text, list(law_names)):
-            where: dict[str, Any] = {"article_no": ref.number}
-            if ref.law:
-                where = {"$and": [where, {"doc_id": law_names[ref.law]}]}
-            elif len(law_names) > 1:
+            if not ref.law and len(law_names) > 1:
                 continue  # 第N条 of which law? let retrieval decide
-            ids += self._index.chunks.get(where=where, limit=3)["ids"]
+            doc_id = law_names[ref.law] if ref.law else None
+            ids += self._index.article_chunk_ids(ref.number, doc_id)
         refs = find_doc_number_refs(text)
         if refs:
-            cards = self._index.chunks.get(where={"is_card": True}, include=["metadatas"])
-            for cid, meta in zip(cards["ids"], cards["metadatas"] or [], strict=True):
-                if any(
-                    doc_number_matches(r, str((meta or {}).get("doc_number", ""))) for r in refs
-                ):
-                    ids.append(cid)
+            for card in self._index.cards():
+                number = str(card.metadata.get("doc_number", ""))
+                if any(doc_number_matches(r, number) for r in refs):
+                    ids.append(card.item_id)
         return ids

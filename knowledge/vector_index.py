@@ -19,6 +19,7 @@ from typing import Any
 
 from core.errors import ModelMismatch
 from core.ports import Embedder
+from knowledge.library import card_id
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,57 @@ class ChromaIndex:
 
     def delete_where(self, collection: Any, where: Mapping[str, Any]) -> None:
         collection.delete(where=dict(where))
+
+    # --- the library's records, by what they are -------------------------------------------
+    def card(self, doc_id: str) -> VectorHit | None:
+        """The card (the record describing a document) of ``doc_id``, if stored."""
+        got = self.chunks.get(ids=[card_id(doc_id)], include=["documents", "metadatas"])
+        metas = got.get("metadatas") or []
+        if not metas:
+            return None
+        return VectorHit(got["ids"][0], 0.0, (got.get("documents") or [""])[0] or "", metas[0])
+
+    def cards(self, file_name: str | None = None) -> list[VectorHit]:
+        """Every document card, or those of one file name."""
+        where: dict[str, Any] = {"is_card": True}
+        if file_name is not None:
+            where = {"$and": [where, {"file_name": file_name}]}
+        return self.get_all(self.chunks, where)
+
+    def document_chunks(self, doc_id: str) -> list[VectorHit]:
+        """The passages (not the card) of one document."""
+        return self.get_all(self.chunks, {"$and": [{"doc_id": doc_id}, {"is_card": False}]})
+
+    def delete_document(self, doc_id: str) -> None:
+        """Every record of one document version: card and passages."""
+        self.chunks.delete(where={"doc_id": doc_id})
+
+    def article_chunk_ids(self, number: int, doc_id: str | None, limit: int = 3) -> list[str]:
+        """Passages holding article ``number`` (of one document, or of any)."""
+        where: dict[str, Any] = {"article_no": number}
+        if doc_id:
+            where = {"$and": [where, {"doc_id": doc_id}]}
+        return list(self.chunks.get(where=where, limit=limit)["ids"])
+
+    def fetch(self, ids: Sequence[str], vector: Sequence[float]) -> list[VectorHit]:
+        """Records by id, each with its cosine similarity to ``vector``; unknown ids are skipped."""
+        if not ids:
+            return []
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        documents: list[Any] = list(got["documents"] or [])
+        metadatas: list[Any] = list(got["metadatas"] or [])
+        embeddings: list[Any] = list(got["embeddings"] if got["embeddings"] is not None else [])
+        hits = []
+        for cid, text, meta, emb in zip(got["ids"], documents, metadatas, embeddings, strict=True):
+            sim = float(sum(a * b for a, b in zip(vector, emb, strict=True)))
+            hits.append(VectorHit(cid, sim, text or "", meta or {}))
+        return hits
+
+    def has_faq(self, faq_id: str) -> bool:
+        return bool(self.faq.get(ids=[faq_id])["ids"])
+
+    def delete_faq(self, faq_id: str) -> None:
+        self.faq.delete(ids=[faq_id])
 
     # --- reads ------------------------------------------------------------------------------
     def query(

@@ -8,7 +8,7 @@ differently worded version of the question, labelled as an expert's answer.
 
 The desk is composed by ``app.bootstrap.build`` from settings. The knowledge base is a
 parameter: ``fake`` is the deterministic one of ``tests/fakes``; ``real`` is the real
-``knowledge.base.KnowledgeBase`` with the offline e5 model over two laws of the bundled library,
+``knowledge.answering.KnowledgeBase`` with the offline e5 model over two laws of the bundled library,
 filled by the real ingest pipeline.
 """
 

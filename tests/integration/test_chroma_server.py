@@ -20,7 +20,7 @@ from app.settings import Settings
 from core.answers import Decision, FaqEntry
 from core.errors import ModelMismatch
 from ingest.pipeline import IngestPipeline, IngestStatus
-from knowledge.base import open_knowledge_base
+from knowledge.answering import open_knowledge_base
 from tests.fakes.embedder import FakeEmbedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -12,7 +12,7 @@ import pytest
 from core.answers import Decision, EscalationReason, FaqEntry
 from core.errors import ModelMismatch
 from ingest.pipeline import IngestPipeline, parse_file
-from knowledge.base import open_knowledge_base
+from knowledge.answering import open_knowledge_base
 
 pytestmark = pytest.mark.integration
 
