@@ -10,7 +10,7 @@ Chinese with ``prompts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -115,6 +115,12 @@ class DeskApi(Protocol):
         ...
 
     def saved_reply(self, message_key: str) -> str | None: ...
+
+    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
+        """Keep ``value`` under ``key`` for ``keep_for`` unless the key is taken: None when it
+        was free (first use by any worker), else the value it was taken with (e.g. a callback
+        nonce and the message it came with)."""
+        ...
 
     def hold(self, user: UserRef, text: str) -> None:
         """Keep a message for ``user`` to be shown with the reply to their next message."""

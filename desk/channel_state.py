@@ -1,10 +1,10 @@
 """The channel-state part of the desk contract: what channels share across workers and
-restarts (message deduplication, 48-hour windows, held messages, ticket cards), kept in the
-escalation store."""
+restarts (message deduplication, callback nonces, 48-hour windows, held messages, ticket
+cards), kept in the escalation store."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.people import UserRef
 from escalation.store import EscalationStore
@@ -26,6 +26,9 @@ class ChannelState:
 
     def saved_reply(self, message_key: str) -> str | None:
         return self._store.saved_reply(message_key)
+
+    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
+        return self._store.remember_key(key, value, keep_for)
 
     def hold(self, user: UserRef, text: str) -> None:
         self._store.hold(user, text)

@@ -1,6 +1,10 @@
 """State the channels share across workers and restarts: seen message keys (deduplication),
-replies kept for re-deliveries, messages held for a user, and which channel messages show which
-ticket."""
+replies kept for re-deliveries, expiring keys (callback nonces), messages held for a user, and
+which channel messages show which ticket.
+
+Message keys and the replies saved for them are only needed while a platform may deliver the
+message again; :meth:`ChannelStateRepo.prune` forgets them after that, together with expired
+keys. Other saved values (an access token, a user's last answer) are kept until overwritten."""
 
 from __future__ import annotations
 
@@ -12,7 +16,13 @@ from core.people import UserRef
 from escalation.clock import Clock
 from escalation.db import dialect_insert
 from escalation.people import PeopleRepo
-from escalation.schema import held_messages, inbound_messages, saved_replies, ticket_messages
+from escalation.schema import (
+    channel_keys,
+    held_messages,
+    inbound_messages,
+    saved_replies,
+    ticket_messages,
+)
 
 
 class ChannelStateRepo:
@@ -49,6 +59,27 @@ class ChannelStateRepo:
             select(saved_replies.c.text).where(saved_replies.c.message_key == message_key)
         ).scalar()
         return value
+
+    def remember(self, key: str, value: str, until: datetime) -> str | None:
+        """Keep ``value`` under ``key`` until ``until``, unless the key already holds an unexpired
+        value. None when the key was free (it holds ``value`` now), else the value it holds —
+        one statement, so of two workers remembering the same key exactly one gets None."""
+        insert = dialect_insert(self._conn, channel_keys).values(
+            key=key, value=value, expires_at=until
+        )
+        taken = self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"value": insert.excluded.value, "expires_at": insert.excluded.expires_at},
+                where=channel_keys.c.expires_at <= self._clock.now(),
+            ).returning(channel_keys.c.key)
+        ).first()
+        if taken is not None:
+            return None
+        held: str | None = self._conn.execute(
+            select(channel_keys.c.value).where(channel_keys.c.key == key)
+        ).scalar()
+        return held
 
     def hold(self, user: UserRef, text: str) -> None:
         self._conn.execute(
@@ -97,11 +128,16 @@ class ChannelStateRepo:
         )
 
     def prune(self, before: datetime) -> int:
-        """Forget message keys and saved replies older than ``before``; how many rows went."""
+        """Forget message keys received before ``before`` and the replies saved for them, and
+        every expired key; how many rows went."""
+        old = select(inbound_messages.c.message_key).where(inbound_messages.c.received_at < before)
         gone = self._conn.execute(
+            delete(saved_replies).where(saved_replies.c.message_key.in_(old))
+        ).rowcount
+        gone += self._conn.execute(
             delete(inbound_messages).where(inbound_messages.c.received_at < before)
         ).rowcount
         gone += self._conn.execute(
-            delete(saved_replies).where(saved_replies.c.created_at < before)
+            delete(channel_keys).where(channel_keys.c.expires_at <= self._clock.now())
         ).rowcount
         return int(gone)

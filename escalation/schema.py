@@ -208,6 +208,15 @@ saved_replies = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+channel_keys = Table(
+    "channel_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_channel_keys_expires_at", "expires_at"),
+)
+
 held_messages = Table(
     "held_messages",
     metadata,

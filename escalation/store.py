@@ -8,10 +8,11 @@ and the notification carrying it to the asker are written at once, or not at all
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine
@@ -30,6 +31,11 @@ from escalation.stats import StatsRepo
 from escalation.tickets import TicketRepo
 
 log = logging.getLogger(__name__)
+
+# Platforms deliver a message again for a while (WeChat: 15 seconds; Telegram keeps updates
+# for 24 hours): message keys, and the replies saved for them, are kept a few days longer.
+KEEP_MESSAGE_KEYS = timedelta(days=3)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Transaction:
@@ -51,11 +57,24 @@ class EscalationStore:
     """Tickets, people and roles, interactions, the outbox, the FAQ mirror and channel state.
 
     Build it with :meth:`open` (migrates the database first) or from an existing engine.
+    Recording message keys also forgets, about every ``prune_every``, the keys older than
+    ``keep_message_keys`` and the expired ones (each worker does so; any one is enough).
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        keep_message_keys: timedelta = KEEP_MESSAGE_KEYS,
+        prune_every: timedelta = PRUNE_EVERY,
+    ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        self.keep_message_keys = keep_message_keys
+        self._prune_every = prune_every
+        self._next_prune: datetime | None = None
+        self._prune_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None, migrate: bool = True) -> EscalationStore:
@@ -144,7 +163,37 @@ class EscalationStore:
     # --- channel state (each call its own transaction) ----------------------------------------
     def record_inbound(self, user: UserRef, message_key: str) -> bool:
         with self.transaction() as tx:
-            return tx.channel.record_inbound(user, message_key)
+            first = tx.channel.record_inbound(user, message_key)
+        self._prune_when_due()
+        return first
+
+    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
+        """``value`` kept under ``key`` for ``keep_for``: None if the key was free, else the
+        value some worker keeps under it (see ``ChannelStateRepo.remember``)."""
+        with self.transaction() as tx:
+            held = tx.channel.remember(key, value, self.clock.now() + keep_for)
+        self._prune_when_due()
+        return held
+
+    def prune(self) -> int:
+        """Forget message keys past the re-delivery window and expired keys; rows removed."""
+        now = self.clock.now()
+        with self.transaction() as tx:
+            gone = tx.channel.prune(now - self.keep_message_keys)
+        if gone:
+            log.info("channel state pruned rows=%d", gone)
+        return gone
+
+    def _prune_when_due(self) -> None:
+        now = self.clock.now()
+        with self._prune_lock:
+            if self._next_prune is not None and now < self._next_prune:
+                return
+            self._next_prune = now + self._prune_every
+        try:
+            self.prune()
+        except Exception:  # housekeeping: the next round tries again
+            log.warning("channel state prune failed", exc_info=True)
 
     def last_inbound(self, user: UserRef) -> datetime | None:
         with self.reading() as tx:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
@@ -47,6 +47,7 @@ class FakeDesk:
         self._inbound: dict[str, datetime] = {}
         self._seen: set[str] = set()
         self._replies: dict[str, str] = {}
+        self._keys: dict[str, tuple[str, datetime]] = {}
         self._held: dict[str, list[str]] = {}
         self._links: dict[tuple[str, str], int] = {}
 
@@ -208,6 +209,15 @@ class FakeDesk:
 
     def saved_reply(self, message_key: str) -> str | None:
         return self._replies.get(message_key)
+
+    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
+        now = datetime.now(UTC)
+        with self._lock:
+            held = self._keys.get(key)
+            if held is not None and held[1] > now:
+                return held[0]
+            self._keys[key] = (value, now + keep_for)
+            return None
 
     def hold(self, user: UserRef, text: str) -> None:
         self._held.setdefault(user.key, []).append(text)

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
-from escalation.db import make_engine, upgrade
+from escalation.db import alembic_config, make_engine, upgrade
 from escalation.schema import metadata
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -60,6 +62,13 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def head_revision() -> str:
+    """The newest migration shipped in escalation/migrations."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with fresh_database(request.param, tmp_path) as url:
@@ -73,7 +82,7 @@ def test_migrations_create_the_schema_the_code_describes(database_url: str) -> N
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, metadata) == []
-            assert context.get_current_revision() == "0001"
+            assert context.get_current_revision() == head_revision()
         tables = set(inspect(engine).get_table_names())
         assert {"people", "tickets", "ticket_events", "interactions", "outbox"} <= tables
     finally:
@@ -93,6 +102,30 @@ def test_upgrading_twice_changes_nothing_and_keeps_data(database_url: str) -> No
         with engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT text FROM saved_replies").scalars().all()
         assert rows == ["好的"]
+    finally:
+        engine.dispose()
+
+
+def test_channel_keys_migration_upgrades_a_first_release_database_and_back(
+    database_url: str,
+) -> None:
+    upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO saved_replies (message_key, text, created_at) "
+                "VALUES ('wechat-token:wx1', '{}', '2025-01-01 00:00:00')"
+            )
+        upgrade(database_url, "0002")
+        assert "channel_keys" in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            kept = connection.exec_driver_sql("SELECT text FROM saved_replies").scalars().all()
+        assert kept == ["{}"]
+        command.downgrade(alembic_config(database_url), "0001")
+        assert "channel_keys" not in inspect(engine).get_table_names()
+        upgrade(database_url)
+        assert "channel_keys" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
 
@@ -117,7 +150,7 @@ def test_workers_starting_together_migrate_once(database_url: str) -> None:
     try:
         with engine.connect() as connection:
             versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-        assert [v for (v,) in versions] == ["0001"]
+        assert [v for (v,) in versions] == [head_revision()]
     finally:
         engine.dispose()
 
