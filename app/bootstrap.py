@@ -81,7 +81,16 @@ def build_knowledge(
 def build_pipeline(settings: Settings, store: Any) -> Any:
     from ingest.pipeline import IngestPipeline
 
-    return IngestPipeline(store, max_bytes=int(settings.max_file_mb * 1024 * 1024))
+    return IngestPipeline(store, **ingest_budget(settings))
+
+
+def ingest_budget(settings: Settings) -> dict[str, int]:
+    """What one document may cost, as the pipeline's and the preview's keyword arguments."""
+    return {
+        "max_bytes": int(settings.max_file_mb * 1024 * 1024),
+        "max_chars": settings.max_document_chars,
+        "max_chunks": settings.max_document_chunks,
+    }
 
 
 CONSOLE_ADMIN = UserRef(Channel.CONSOLE, "admin", display_name="console")

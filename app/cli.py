@@ -78,11 +78,10 @@ def ingest(
 ) -> None:
     """Add documents to the library (a directory means every supported file under it)."""
     settings = _settings()
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
     if dry_run:
         from ingest.pipeline import preview
 
-        result = preview(paths, max_bytes=max_bytes)
+        result = preview(paths, **bootstrap.ingest_budget(settings))
         if as_json:
             _echo_json(result)
         else:

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest file an admin may ingest (MB).")
+    max_document_chars: int = Field(
+        2_000_000,
+        ge=1000,
+        description="Longest text one document may have (characters); longer ones are refused.",
+    )
+    max_document_chunks: int = Field(
+        5000, ge=1, description="Most passages one document may make; more are refused."
+    )
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint for the optional LLM composer."
     )

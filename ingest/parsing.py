@@ -17,13 +17,17 @@ from ingest import boilerplate, cleaning, metadata
 from ingest.chunking import make_chunks
 from ingest.header import pop_field_lines
 from ingest.html_text import html_to_text, looks_like_html
-from ingest.readers import RawText, is_supported, read_text, unsupported
+from ingest.readers import RawText, is_supported, read_text, too_long, unsupported
 from ingest.sources import SourceEntry, source_entry
 from ingest.structure import outline
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_CHARS = 2_000_000
+"""Longest text one document may have (characters, after extraction and after cleaning)."""
+DEFAULT_MAX_CHUNKS = 5_000
+"""Most passages one document may make (each one is embedded: about 4 minutes per 5,000 on two cores)."""
 UNPACK_FACTOR = 20
 """A .docx may unpack to at most this many times the file size limit."""
 _FRONT_MATTER_FIELDS = {
@@ -96,14 +100,19 @@ def parse_bytes(
     *,
     entry: SourceEntry | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_chunks: int = DEFAULT_MAX_CHUNKS,
 ) -> ParsedDocument:
     """Parse the bytes of one file (see :func:`parse_file`)."""
     if len(data) > max_bytes:
         raise FileTooLarge(
             file_name, f"{len(data)} bytes, over the limit of {max_bytes}", reason="too_large"
         )
-    raw = read_text(data, file_name, max_unpacked=max_bytes * UNPACK_FACTOR)
+    raw = read_text(data, file_name, max_unpacked=max_bytes * UNPACK_FACTOR, max_chars=max_chars)
     clean = clean_lines(raw)
+    chars = sum(len(line) + 1 for line in clean.lines)
+    if chars > max_chars:  # an HTML page's text, known only now
+        raise too_long(file_name, chars, max_chars)
     meta, body = metadata.extract(
         clean.lines,
         clean.fields,
@@ -134,6 +143,15 @@ def parse_bytes(
         source=meta.source,
     )
     chunks = make_chunks(doc_id, shape.blocks)
+    if len(chunks) > max_chunks:
+        raise FileTooLarge(
+            file_name,
+            f"the text makes {len(chunks):,} passages, over the limit of {max_chunks:,} "
+            "passages per document; split it into smaller files",
+            reason="too_many_chunks",
+            chunks=len(chunks),
+            limit=max_chunks,
+        )
     log.debug("parsed file=%s kind=%s chunks=%d", file_name, meta.kind.value, len(chunks))
     return ParsedDocument(document=document, text=text, chunks=chunks)
 
@@ -160,18 +178,32 @@ def read_file(path: Path, file_name: str, max_bytes: int) -> bytes:
 
 
 def parse_file(
-    path: Path | str, file_name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path | str,
+    file_name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_chunks: int = DEFAULT_MAX_CHUNKS,
 ) -> ParsedDocument:
     """Parse one file into a document with clean text and chunks; nothing is stored.
 
     ``file_name`` is the name the document is known by (default: the path's name); its
     extension chooses the reader. A ``MANIFEST.tsv``/``SOURCES.tsv`` beside the file that
-    names it supplies the source. Raises an ``IngestError`` subclass naming the file.
+    names it supplies the source. Raises an ``IngestError`` subclass naming the file; a
+    file over ``max_bytes``, a text over ``max_chars`` characters or one that makes more than
+    ``max_chunks`` passages is refused with ``FileTooLarge``.
     """
     path = Path(path)
     name = file_name or path.name
     data = read_file(path, name, max_bytes)
-    return parse_bytes(data, name, entry=source_beside(path, name), max_bytes=max_bytes)
+    return parse_bytes(
+        data,
+        name,
+        entry=source_beside(path, name),
+        max_bytes=max_bytes,
+        max_chars=max_chars,
+        max_chunks=max_chunks,
+    )
 
 
 def source_beside(path: Path, file_name: str) -> SourceEntry | None:

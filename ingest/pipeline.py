@@ -20,6 +20,8 @@ from core.errors import IngestError, UnreadableFile
 from core.ports import DocumentStore
 from ingest.parsing import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_CHUNKS,
     content_hash,
     doc_id_for,
     parse_bytes,
@@ -31,6 +33,8 @@ from ingest.readers import is_supported, unsupported
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_CHARS",
+    "DEFAULT_MAX_CHUNKS",
     "IngestFailure",
     "IngestPipeline",
     "IngestReport",
@@ -153,11 +157,25 @@ def expand_paths(paths: Iterable[Path | str]) -> list[tuple[Path, IngestError | 
 
 
 class IngestPipeline:
-    """Parses files and writes them to a document store, idempotently by content hash."""
+    """Parses files and writes them to a document store, idempotently by content hash.
 
-    def __init__(self, store: DocumentStore, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    Each document has a budget: at most ``max_bytes`` of file, ``max_chars`` characters of
+    text and ``max_chunks`` passages; a file over any of them is refused (``FileTooLarge``)
+    before anything is embedded or stored.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        max_chunks: int = DEFAULT_MAX_CHUNKS,
+    ) -> None:
         self._store = store
         self._max_bytes = max_bytes
+        self._max_chars = max_chars
+        self._max_chunks = max_chunks
 
     def ingest_file(self, path: Path | str, file_name: str | None = None) -> IngestResult:
         """Add or replace one file; raises an ``IngestError`` subclass naming the file.
@@ -183,7 +201,14 @@ class IngestPipeline:
                 len(self._chunks(same)),
                 duplicate_of=same.file_name,
             )
-        parsed = parse_bytes(data, name, entry=source_beside(path, name), max_bytes=self._max_bytes)
+        parsed = parse_bytes(
+            data,
+            name,
+            entry=source_beside(path, name),
+            max_bytes=self._max_bytes,
+            max_chars=self._max_chars,
+            max_chunks=self._max_chunks,
+        )
         return self._store_parsed(parsed, current)
 
     def ingest_paths(
@@ -231,7 +256,13 @@ class IngestPipeline:
         return list(self._store.chunks(document.doc_id))
 
 
-def preview(paths: Sequence[Path | str], max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+def preview(
+    paths: Sequence[Path | str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    max_chunks: int = DEFAULT_MAX_CHUNKS,
+) -> dict[str, Any]:
     """What ingesting ``paths`` would store, without storing anything (``--dry-run``).
 
     ``{"documents": [{"file", "title", "doc_number", "issuer", "date", "kind", "chunks":
@@ -243,7 +274,10 @@ def preview(paths: Sequence[Path | str], max_bytes: int = DEFAULT_MAX_BYTES) -> 
         try:
             if error is not None:
                 raise error
-            documents.append(_preview_document(parse_file(path, max_bytes=max_bytes)))
+            parsed = parse_file(
+                path, max_bytes=max_bytes, max_chars=max_chars, max_chunks=max_chunks
+            )
+            documents.append(_preview_document(parsed))
         except IngestError as exc:
             errors.append(IngestFailure(exc.file, exc).as_dict())
     return {"documents": documents, "errors": errors}

@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from core.documents import READABLE_SUFFIXES
-from core.errors import EmptyDocument, UnreadableFile, UnsupportedFormat
+from core.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFormat
 from ingest.decoding import NotText, declared_charset, decode_text
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,10 @@ MAX_ZIP_RATIO = 100
 """Largest compression ratio accepted for a big member of a .docx (zip bombs go far beyond)."""
 MAX_ZIP_MEMBERS = 5000
 _RATIO_FLOOR = 1 << 20  # members smaller than 1 MiB unpacked may compress as well as they like
+XML_BYTES_PER_CHAR = 32
+"""Most bytes of Word XML one character of text may take: markup around every run, three
+bytes per Chinese character. A .docx whose XML parts are larger than this many bytes per
+character of the text budget is refused before any XML is parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +56,16 @@ def unsupported(file_name: str) -> UnsupportedFormat:
     )
 
 
-def read_text(data: bytes, file_name: str, *, max_unpacked: int) -> RawText:
+def read_text(
+    data: bytes, file_name: str, *, max_unpacked: int, max_chars: int | None = None
+) -> RawText:
     """Extract raw text from the bytes of ``file_name`` according to its extension.
 
-    ``max_unpacked`` bounds what an archive-based format (.docx) may expand to.
+    ``max_unpacked`` bounds what an archive-based format (.docx) may expand to; ``max_chars``
+    (no limit when ``None``) the text one document may have: a longer text is refused with
+    ``FileTooLarge`` (reason ``too_long``) as soon as that is known, before cleaning — a
+    .docx before its XML is parsed, a PDF at the page that goes over (an HTML page's text is
+    measured after its markup is gone, by the caller).
     """
     suffix = suffix_of(file_name)
     if suffix not in SUPPORTED_SUFFIXES:
@@ -63,13 +73,30 @@ def read_text(data: bytes, file_name: str, *, max_unpacked: int) -> RawText:
     if not data.strip():
         raise EmptyDocument(file_name, "the file is empty", reason="empty")
     if suffix == ".pdf":
-        return _read_pdf(data, file_name)
-    if suffix == ".docx":
-        return _read_docx(data, file_name, max_unpacked)
-    if suffix in {".html", ".htm"}:
+        raw = _read_pdf(data, file_name, max_chars)
+    elif suffix == ".docx":
+        raw = _read_docx(data, file_name, max_unpacked, max_chars)
+    elif suffix in {".html", ".htm"}:
+        # the text inside the markup is measured after cleaning (the file size bounds it)
         return RawText(_decode(data, file_name, prefer=declared_charset(data)), "html")
-    fmt = "markdown" if suffix in {".md", ".markdown"} else "text"
-    return RawText(_decode(data, file_name), fmt)
+    else:
+        fmt = "markdown" if suffix in {".md", ".markdown"} else "text"
+        raw = RawText(_decode(data, file_name), fmt)
+    if max_chars is not None and len(raw.text) > max_chars:
+        raise too_long(file_name, len(raw.text), max_chars)
+    return raw
+
+
+def too_long(file_name: str, chars: int, max_chars: int, *, what: str = "the text") -> FileTooLarge:
+    """The refusal of a document whose text is over the per-document budget."""
+    return FileTooLarge(
+        file_name,
+        f"{what} is {chars:,} characters long, over the limit of {max_chars:,} characters "
+        "per document; split it into smaller files",
+        reason="too_long",
+        chars=chars,
+        limit=max_chars,
+    )
 
 
 def _decode(data: bytes, file_name: str, prefer: str | None = None) -> str:
@@ -81,7 +108,7 @@ def _decode(data: bytes, file_name: str, prefer: str | None = None) -> str:
     return text
 
 
-def _read_pdf(data: bytes, file_name: str) -> RawText:
+def _read_pdf(data: bytes, file_name: str, max_chars: int | None) -> RawText:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -91,9 +118,9 @@ def _read_pdf(data: bytes, file_name: str) -> RawText:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise UnreadableFile(file_name, "the PDF is password-protected", reason="encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = _pdf_pages(reader, file_name, max_chars)
         info: dict[str, object] = dict(reader.metadata or {})
-    except UnreadableFile:
+    except (UnreadableFile, FileTooLarge):
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         raise UnreadableFile(file_name, f"corrupt PDF ({exc})", reason="corrupt_pdf") from exc
@@ -115,6 +142,67 @@ def _read_pdf(data: bytes, file_name: str) -> RawText:
     if title:
         hints["title"] = title
     return RawText(text, "pdf", hints)
+
+
+def _pdf_pages(reader: object, file_name: str, max_chars: int | None) -> list[str]:
+    """The text of each page, stopping at the page that takes the text over ``max_chars``."""
+    pages: list[str] = []
+    total = 0
+    for page in reader.pages:  # type: ignore[attr-defined]
+        text = page.extract_text() or ""
+        pages.append(text)
+        total += len(text) + 1
+        if max_chars is not None and total > max_chars:
+            raise too_long(file_name, total, max_chars, what=f"the text of pages 1-{len(pages)}")
+    return pages
+
+
+def check_docx_xml(data: bytes, file_name: str, *, max_chars: int) -> None:
+    """Refuse a .docx whose body (the main document part, ``word/document.xml`` in files Word
+    writes) unpacks to more XML than a text of ``max_chars`` characters can need
+    (:data:`XML_BYTES_PER_CHAR` bytes a character). Only the central directory and the small
+    package relationships are read; the body is not parsed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = _main_part(archive)
+            size = archive.getinfo(part).file_size if part in archive.NameToInfo else 0
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(
+            file_name, f"not a valid .docx ({exc})", reason="corrupt_docx"
+        ) from exc
+    limit = max_chars * XML_BYTES_PER_CHAR
+    if size > limit:
+        raise FileTooLarge(
+            file_name,
+            f"{part} unpacks to {size:,} bytes of XML, more than a document within the limit "
+            f"of {max_chars:,} characters needs (at most {limit:,} bytes); split it into "
+            "smaller files",
+            reason="too_long",
+            xml_bytes=size,
+            limit=max_chars,
+        )
+
+
+_OFFICE_DOCUMENT = "relationships/officeDocument"
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The main document part a .docx names in ``_rels/.rels`` (default ``word/document.xml``)."""
+    default = "word/document.xml"
+    rels = archive.NameToInfo.get("_rels/.rels")
+    if rels is None or rels.file_size > _RATIO_FLOOR:
+        return default
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(archive.read(rels))
+    except (ElementTree.ParseError, DefusedXmlException):
+        return default
+    for rel in root:
+        if str(rel.get("Type", "")).endswith(_OFFICE_DOCUMENT) and rel.get("Target"):
+            return str(rel.get("Target")).lstrip("/")
+    return default
 
 
 def check_zip(data: bytes, file_name: str, *, max_unpacked: int) -> None:
@@ -146,8 +234,10 @@ def check_zip(data: bytes, file_name: str, *, max_unpacked: int) -> None:
                 )
 
 
-def _read_docx(data: bytes, file_name: str, max_unpacked: int) -> RawText:
+def _read_docx(data: bytes, file_name: str, max_unpacked: int, max_chars: int | None) -> RawText:
     check_zip(data, file_name, max_unpacked=max_unpacked)
+    if max_chars is not None:
+        check_docx_xml(data, file_name, max_chars=max_chars)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
