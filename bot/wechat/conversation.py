@@ -61,7 +61,7 @@ class Conversation:
         if inbound.kind is InboundKind.EVENT:
             if inbound.event == "unsubscribe":
                 await self._state.set_subscribed(user, False)
-                log.info("wechat_unsubscribed key=%s", inbound.key)
+                log.info("wechat_unsubscribed ref=%s", inbound.ref)
                 return None
             if inbound.event not in SUBSCRIBE_EVENTS and command is None:
                 return None  # menu links, location reports, scans: nothing to say
@@ -71,10 +71,10 @@ class Conversation:
         try:
             body = await self._body(inbound, command, bool(held))
         except QadeskError as exc:
-            log.info("wechat_desk_refused key=%s code=%s", inbound.key, exc.code)
+            log.info("wechat_desk_refused ref=%s code=%s", inbound.ref, exc.code)
             body = prompts.error_text(exc.code)
         except Exception:
-            log.exception("wechat_desk_failed key=%s", inbound.key)
+            log.exception("wechat_desk_failed ref=%s", inbound.ref)
             body = prompts.error_text("error")
         return join_texts([*held, body]) or None
 

@@ -26,7 +26,7 @@ import prompts
 from bot.wechat.conversation import Conversation
 from bot.wechat.jobs import AnswerJob, AnswerJobs
 from bot.wechat.outbound import Pusher
-from bot.wechat.protocol import Inbound
+from bot.wechat.protocol import Inbound, log_ref
 from bot.wechat.rendering import paginate
 from bot.wechat.state import ChannelState
 
@@ -65,7 +65,7 @@ class Responder:
             try:
                 await self._decide(job, inbound)
             except Exception:  # the desk's store is down: say so rather than fail the callback
-                log.exception("wechat_record_failed key=%s", inbound.key)
+                log.exception("wechat_record_failed ref=%s", inbound.ref)
                 return prompts.error_text("error")
         else:
             try:
@@ -74,18 +74,18 @@ class Responder:
                 return self._pending()
         if job.remote:
             found, text = await self._state.saved_passive(inbound.key)
-            log.info("wechat_redelivery key=%s saved=%s", inbound.key, found)
+            log.info("wechat_redelivery ref=%s saved=%s", inbound.ref, found)
             return text if found else self._pending()
         passive = await self.jobs.wait(
             job, deadline - loop.time(), connected, lambda text: self._claim(job, text, room)
         )
         if passive is not None:
             await self._state.save_passive(inbound.key, passive)
-            log.info("wechat_reply key=%s path=passive", inbound.key)
+            log.info("wechat_reply ref=%s path=passive", inbound.ref)
             return passive
         if job.ready.is_set() and job.text is None:
             return None  # nothing to say (unsubscribe, a menu link…)
-        log.info("wechat_reply key=%s path=later", inbound.key)
+        log.info("wechat_reply ref=%s path=later", inbound.ref)
         return self._pending()
 
     async def aclose(self, grace_s: float = 10.0) -> None:
@@ -107,7 +107,7 @@ class Responder:
         key = "wechat.more_follows" if self._pusher.can_push else "wechat.more_held"
         pages = paginate(text, room, 1, prompts.text(key))
         if pages.rest:
-            log.info("wechat_reply_split key=%s", job.key)
+            log.info("wechat_reply_split ref=%s", log_ref(job.key))
             self.jobs.spawn(self._pusher.push(job.user, pages.rest), f"wechat-rest:{job.key}")
         return pages.parts[0]
 
@@ -118,4 +118,4 @@ class Responder:
     async def _unclaimed(self, job: AnswerJob) -> None:
         if job.text:
             outcome = await self._pusher.push(job.user, job.text)
-            log.info("wechat_reply key=%s path=pushed outcome=%s", job.key, outcome.value)
+            log.info("wechat_reply ref=%s path=pushed outcome=%s", log_ref(job.key), outcome.value)

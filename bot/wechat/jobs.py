@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.wechat.protocol import log_ref
 from core.people import UserRef
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class AnswerJobs:
         try:
             job.text = await compute()
         except Exception:
-            log.exception("wechat_job_failed key=%s", job.key)
+            log.exception("wechat_job_failed ref=%s", log_ref(job.key))
         finally:
             job.ready.set()
             if job.text is None:

@@ -5,17 +5,22 @@ wechatpy does the protocol work (``check_signature``, ``WeChatCrypto``, ``parse_
 desk before the request is known to come from WeChat:
 
 1. the signature (plain mode: ``signature`` over token, timestamp, nonce; safe mode:
-   ``msg_signature`` over the same and the ``Encrypt`` text) and a fresh timestamp;
+   ``msg_signature`` over the same and the ``Encrypt`` text) and a fresh timestamp. An account
+   in safe mode takes nothing else: a plain signature does not cover the body, so a plaintext
+   callback there could carry any text from anyone who saw one callback URL;
 2. the body: size-limited, and parsed with defusedxml with DOCTYPE forbidden, before and after
    decryption, so an entity bomb never reaches wechatpy's parser;
 3. the message, turned into an :class:`Inbound` with the key re-deliveries share.
 
 A request that fails 1 raises :class:`ForgedCallback` (HTTP 403); one that fails 2 or 3 raises
-:class:`MalformedCallback` (HTTP 400).
+:class:`MalformedCallback` (HTTP 400). An opened :class:`Envelope` carries its timestamp, nonce
+and a fingerprint of the message, so that the channel can refuse a nonce used again with
+another message (WeChat's own re-deliveries repeat the request unchanged).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +40,7 @@ from bot.wechat.rendering import MAX_TEXT_BYTES, byte_length, xml_safe
 from core.people import Channel, IncomingMessage, UserRef
 
 MAX_BODY_BYTES = 256 * 1024  # a 2,000-character message is ~6 KB; safe mode adds a third
+MAX_ID_CHARS = 64  # openids have 28 characters, account ids 15
 
 
 class CallbackRejected(Exception):
@@ -69,8 +75,10 @@ MEDIA_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "l
 class Inbound:
     """One WeChat message or event, stripped of the protocol.
 
-    ``key`` is the same for every delivery of the message: ``wechat:msg:<MsgId>`` for
-    messages, ``wechat:evt:<openid>:<CreateTime>:<event>`` for events (which have no MsgId).
+    ``key`` is the same for every delivery of the message and differs between users and
+    accounts (a MsgId is not unique across them): ``wechat:msg:<account>:<openid>:<MsgId>`` for
+    messages, ``wechat:evt:<account>:<openid>:<CreateTime>:<event>`` for events (which have no
+    MsgId). Logs name the message by :attr:`ref`, which does not reveal the openid.
     """
 
     kind: InboundKind
@@ -85,15 +93,27 @@ class Inbound:
     def user(self) -> UserRef:
         return self.message.user
 
+    @property
+    def ref(self) -> str:
+        return log_ref(self.key)
+
+
+def log_ref(key: str) -> str:
+    """A short name for a message key in logs: the same for every delivery, no openid in it."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """An accepted callback: the message and what is needed to answer it in the same mode."""
+    """An accepted callback: the message, what is needed to answer it in the same mode, and
+    what identifies the request (``timestamp``, ``nonce``; ``fingerprint`` of the message)."""
 
     inbound: Inbound
     native: Any  # the wechatpy message, to reply to
     nonce: str
     encrypted: bool
+    timestamp: str = ""
+    fingerprint: str = ""
 
 
 class CallbackCodec:
@@ -117,6 +137,12 @@ class CallbackCodec:
     def safe_mode(self) -> bool:
         return self._crypto is not None
 
+    @property
+    def replay_window_s(self) -> float:
+        """How long a signed request stays acceptable: timestamps pass ``max_skew_s`` either
+        side of now, so a nonce must be remembered for twice that."""
+        return 2 * self._max_skew_s
+
     # --- URL verification -------------------------------------------------------------------
     def verify_url(self, query: Mapping[str, str]) -> str:
         """The ``echostr`` to return unchanged, if the request is signed with our token."""
@@ -129,6 +155,8 @@ class CallbackCodec:
     # --- messages ---------------------------------------------------------------------------
     def open(self, query: Mapping[str, str], body: bytes) -> Envelope:
         encrypted = query.get("encrypt_type", "raw").lower() == "aes"
+        if self.safe_mode and not encrypted:
+            raise ForgedCallback("plaintext callback to an account in safe mode")
         if encrypted:
             xml = self._decrypt(query, body)
         else:
@@ -144,7 +172,14 @@ class CallbackCodec:
             raise MalformedCallback(f"not a WeChat message: {type(exc).__name__}") from exc
         if native is None:
             raise MalformedCallback("empty message")
-        return Envelope(_inbound(native), native, query.get("nonce", ""), encrypted)
+        return Envelope(
+            _inbound(native),
+            native,
+            query.get("nonce", ""),
+            encrypted,
+            timestamp=query.get("timestamp", ""),
+            fingerprint=hashlib.sha256(xml.encode("utf-8")).hexdigest(),
+        )
 
     def seal(self, envelope: Envelope, text: str | None) -> tuple[str, str]:
         """The response body and media type: ``success``, or a text reply to the sender
@@ -227,11 +262,14 @@ def _inbound(native: Any) -> Inbound:
     account = str(native.target or "")
     if not openid:
         raise MalformedCallback("no FromUserName")
+    if len(openid) > MAX_ID_CHARS or len(account) > MAX_ID_CHARS:
+        raise MalformedCallback("FromUserName or ToUserName too long")
     user = UserRef(Channel.WECHAT, openid)
+    sender = f"{account}:{openid}"
     if msg_type == "event":
-        event = str(getattr(native, "event", "") or "").lower()
+        event = str(getattr(native, "event", "") or "").lower()[:MAX_ID_CHARS]
         raw_key = getattr(native, "key", None) or getattr(native, "scene_id", None) or ""
-        key = f"wechat:evt:{openid}:{native.time}:{event}"
+        key = f"wechat:evt:{sender}:{native.time}:{event}"
         return Inbound(
             InboundKind.EVENT,
             IncomingMessage(user, "", key),
@@ -242,8 +280,8 @@ def _inbound(native: Any) -> Inbound:
             event_key=str(raw_key),
         )
     raw = getattr(native, "_data", {})
-    msg_id = str(raw.get("MsgId") or "") if isinstance(raw, dict) else ""
-    key = f"wechat:msg:{msg_id}" if msg_id else f"wechat:msg:{openid}:{native.time}"
+    msg_id = str(raw.get("MsgId") or "")[:MAX_ID_CHARS] if isinstance(raw, dict) else ""
+    key = f"wechat:msg:{sender}:{msg_id or f't{native.time}'}"
     if msg_type == "text":
         content = str(getattr(native, "content", "") or "")
         return Inbound(

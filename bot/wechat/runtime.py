@@ -52,7 +52,7 @@ class WeChatChannel:
         self._api = api
         self._robot = robot
         self._path = path
-        self._views = CallbackViews(codec, responder)
+        self._views = CallbackViews(codec, responder, state)
         self._started = False
         self._notifier = WeChatNotifier(pusher, state, robot, lambda: self._started)
         self.api = api

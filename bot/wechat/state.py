@@ -2,9 +2,12 @@
 
 Every key the channel writes is spelled here:
 
-* ``wechat:msg:<MsgId>`` / ``wechat:evt:<openid>:<CreateTime>:<event>`` — a message seen
-  (``record_inbound``) and the passive reply made to it (``save_reply``), so a re-delivery on
-  any worker returns the same reply;
+* ``wechat:msg:<account>:<openid>:<MsgId>`` / ``wechat:evt:<account>:<openid>:<CreateTime>:<event>``
+  — a message seen (``record_inbound``) and the passive reply made to it (``save_reply``), so a
+  re-delivery on any worker returns the same reply; the desk forgets both after a few days;
+* ``wechat-nonce:<app id>:<timestamp>:<nonce>`` — the fingerprint of the message a signed
+  request carried, for as long as its signature is accepted (``remember_key``), so that the
+  signature cannot be used again for another message;
 * ``wechat-last:<openid>`` — the interaction a bare 1 or 2 gives feedback on;
 * ``wechat-unsubscribed:<openid>`` — set while the user has unfollowed the account;
 * ``wechat-customer-service:<app id>`` — ``off`` once WeChat answered 48001 (no permission);
@@ -25,7 +28,7 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from core.people import UserRef
@@ -65,6 +68,16 @@ class ChannelState:
     # --- messages ---------------------------------------------------------------------------
     async def record_inbound(self, user: UserRef, key: str) -> bool:
         return await self.call(self.desk.record_inbound, user, key)
+
+    async def first_use_of(
+        self, timestamp: str, nonce: str, fingerprint: str, window_s: float
+    ) -> bool:
+        """Whether this signed request (``timestamp`` and ``nonce``) is new, or a re-delivery of
+        the same message; False when any worker saw it with another message."""
+        key = f"wechat-nonce:{self._account}:{timestamp}:{nonce}"
+        keep_for = timedelta(seconds=window_s)
+        held = await self.call(self.desk.remember_key, key, fingerprint, keep_for)
+        return held is None or held == fingerprint
 
     async def last_inbound(self, user: UserRef) -> datetime | None:
         return await self.call(self.desk.last_inbound, user)

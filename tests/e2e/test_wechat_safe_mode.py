@@ -1,5 +1,6 @@
 """Safe mode (encrypt_type=aes) end to end: the platform encrypts with wechatpy's WeChatCrypto,
-the channel decrypts, and its replies come back encrypted and signed."""
+the channel decrypts, and its replies come back encrypted and signed. An account in safe mode
+takes nothing in plaintext (a plain signature does not cover the body)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import threading
 
 import pytest
 
-from tests.fakes.wechat_platform import WatchedDesk, new_openid, sign, wechat_rig
+from tests.fakes.wechat_platform import (
+    TOKEN,
+    WatchedDesk,
+    WeChatPlatform,
+    new_openid,
+    sign,
+    wechat_rig,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -67,3 +75,39 @@ async def test_safe_mode_forged_or_tampered_messages_are_refused() -> None:
     assert (forged.status_code, tampered.status_code, unsigned.status_code) == (403, 403, 403)
     assert verified.text == "safe-mode-echo"  # URL verification stays plain for accounts
     assert desk.asked == [] and not desk._seen
+
+
+async def test_safe_mode_refuses_a_plaintext_callback_and_records_nothing() -> None:
+    desk = WatchedDesk()
+    openid = new_openid()
+    async with wechat_rig(desk, safe_mode=True) as rig:
+        plain = WeChatPlatform(rig.urls, token=TOKEN)  # knows the token, does not encrypt
+        xml = plain.message_xml(openid, {"MsgType": "text", "Content": "3C认证？", "MsgId": "5"})
+        params, body = plain.signed(xml, openid=openid)
+        downgraded = await plain.post_raw(body.encode(), params=params)
+        raw = await plain.post_raw(body.encode(), params={**params, "encrypt_type": "raw"})
+        await plain.aclose()
+        sealed = await rig.platform.send_text(openid, "3C认证？")  # the account still works
+    assert (downgraded.status_code, raw.status_code) == (403, 403)
+    assert ANSWER_3C not in downgraded.text + raw.text
+    assert sealed.violations == [] and sealed.reply is not None
+    assert [q for _, q in desk.asked] == ["3C认证？"]  # only the encrypted one
+    assert len(desk._seen) == 1
+
+
+async def test_safe_mode_callback_sent_again_unchanged_is_answered_once() -> None:
+    desk = WatchedDesk()
+    openid = new_openid()
+    async with wechat_rig(desk, safe_mode=True, workers=2) as rig:
+        xml = rig.platform.message_xml(
+            openid, {"MsgType": "text", "Content": "3C认证是什么？", "MsgId": "8"}
+        )
+        params, body = rig.platform.signed(xml, openid=openid)
+        first = await rig.platform.post_raw(body.encode(), target=0, params=params)
+        replays = [
+            await rig.platform.post_raw(body.encode(), target=n, params=params) for n in (1, 0)
+        ]
+    assert first.status_code == 200 and "<Encrypt>" in first.text
+    assert [r.status_code for r in replays] == [200, 200]
+    assert all("<Encrypt>" in r.text and ANSWER_3C not in r.text for r in replays)
+    assert [q for _, q in desk.asked] == ["3C认证是什么？"]  # answered once, on one worker

@@ -2,8 +2,9 @@
 
 It sends callbacks the way WeChat does: XML POSTs signed with the account's token (plain mode)
 or encrypted and signed with wechatpy's own ``WeChatCrypto`` (safe mode), a fresh timestamp
-and nonce per delivery, a 5-second timeout (configurable so tests run fast), and the same
-message sent again after each timeout — three deliveries in all. Deliveries can go to several
+and nonce per message and the sender's ``openid`` in the query string, a 5-second timeout
+(configurable so tests run fast), and the same request — URL, signature, nonce and body
+unchanged — sent again after each timeout, three deliveries in all. Deliveries can go to several
 workers in turn (``targets``), and a response can be "lost" on the way back to simulate the
 network.
 
@@ -190,6 +191,7 @@ class WeChatPlatform:
         target of delivery n (0-based; default: in turn); ``before(n)`` runs before delivery n."""
         created = create_time or self._create_time(openid)
         xml = self._message_xml(openid, fields, created)
+        params, body = self._sign(xml, openid=openid)  # every delivery repeats this request
         exchange = Exchange(openid, key)
         self.exchanges.append(exchange)
         if inbound and self.api is not None:
@@ -202,7 +204,6 @@ class WeChatPlatform:
             target = self.targets[route(n) if route else n % len(self.targets)]
             attempt = Attempt(n + 1, target, time.monotonic())
             exchange.attempts.append(attempt)
-            params, body = self._sign(xml)
             try:
                 async with asyncio.timeout(self.timeout_s):
                     response = await self._http.post(
@@ -244,9 +245,11 @@ class WeChatPlatform:
             params["signature"] = sign(self.token if signed else "forged", timestamp, nonce)
         return await self._http.post(self.targets[target], params=params, content=body)
 
-    def signed(self, xml: str, *, timestamp: int | None = None) -> tuple[dict[str, str], str]:
+    def signed(
+        self, xml: str, *, timestamp: int | None = None, openid: str | None = None
+    ) -> tuple[dict[str, str], str]:
         """Query parameters and body for ``xml`` as WeChat would send them now."""
-        return self._sign(xml, timestamp)
+        return self._sign(xml, timestamp, openid)
 
     def message_xml(self, openid: str, fields: dict[str, str], created: int | None = None) -> str:
         return self._message_xml(openid, fields, created or int(time.time()))
@@ -262,9 +265,13 @@ class WeChatPlatform:
             nodes.append(f"<{name}>{value if name == 'MsgId' else cdata(value)}</{name}>")
         return "<xml>" + "".join(nodes) + "</xml>"
 
-    def _sign(self, xml: str, timestamp: int | None = None) -> tuple[dict[str, str], str]:
+    def _sign(
+        self, xml: str, timestamp: int | None = None, openid: str | None = None
+    ) -> tuple[dict[str, str], str]:
         ts, nonce = str(timestamp or int(time.time())), str(uuid.uuid4().int % 10**10)
         params = {"signature": sign(self.token, ts, nonce), "timestamp": ts, "nonce": nonce}
+        if openid is not None:
+            params["openid"] = openid
         if self.crypto is None:
             return params, xml
         sealed = _xml(self.crypto.encrypt_message(xml, nonce, ts))

@@ -14,7 +14,7 @@ from bot.wechat.protocol import (
     MalformedCallback,
 )
 from bot.wechat.rendering import byte_length
-from tests.fakes.wechat_platform import AES_KEY, TOKEN, WeChatPlatform, sign
+from tests.fakes.wechat_platform import ACCOUNT, AES_KEY, TOKEN, WeChatPlatform, sign
 
 APP_ID = "wx0123456789abcdef"
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
@@ -103,10 +103,49 @@ def test_plain_message_opens_with_its_key() -> None:
     assert not envelope.encrypted
     assert (inbound.kind, inbound.key, inbound.message.text) == (
         InboundKind.TEXT,
-        "wechat:msg:42",
+        f"wechat:msg:{ACCOUNT}:{OPENID}:42",
         "3C认证是什么？",
     )
     assert inbound.user.user_id == OPENID
+    assert OPENID not in inbound.ref and len(inbound.ref) == 12
+    assert (envelope.timestamp, envelope.nonce) == (params["timestamp"], params["nonce"])
+
+
+def test_the_same_msgid_from_two_users_or_accounts_is_two_messages() -> None:
+    fields = {"MsgType": "text", "Content": "3C", "MsgId": "42"}
+    keys = set()
+    for account, openid in ((ACCOUNT, OPENID), (ACCOUNT, "o-another"), ("gh_other", OPENID)):
+        sender = WeChatPlatform(["http://unused"], token=TOKEN, account=account)
+        params, body = sender.signed(sender.message_xml(openid, fields))
+        keys.add(CallbackCodec(TOKEN).open(params, body.encode()).inbound.key)
+    assert len(keys) == 3
+
+
+def test_the_fingerprint_names_the_message_not_the_request() -> None:
+    xml = text_xml()
+    first, second = (platform().signed(xml) for _ in range(2))
+    other = platform().signed(text_xml("别的问题"))
+    codec = CallbackCodec(TOKEN)
+    prints = [codec.open(p, b.encode()).fingerprint for p, b in (first, second, other)]
+    assert prints[0] == prints[1] != prints[2]
+    safe = CallbackCodec(TOKEN, AES_KEY, APP_ID)
+    sealed = [platform(safe=True).signed(xml) for _ in range(2)]  # new random bytes each time
+    assert {safe.open(p, b.encode()).fingerprint for p, b in sealed} == {prints[0]}
+
+
+def test_safe_mode_refuses_a_plaintext_callback() -> None:
+    params, body = platform().signed(text_xml())  # correctly signed, but not encrypted
+    with pytest.raises(ForgedCallback, match="safe mode"):
+        CallbackCodec(TOKEN, AES_KEY, APP_ID).open(params, body.encode())
+    with pytest.raises(ForgedCallback, match="safe mode"):
+        CallbackCodec(TOKEN, AES_KEY, APP_ID).open({**params, "encrypt_type": "raw"}, body.encode())
+
+
+def test_overlong_sender_ids_are_refused() -> None:
+    xml = platform().message_xml("o" * 65, {"MsgType": "text", "Content": "3C", "MsgId": "1"})
+    params, body = platform().signed(xml)
+    with pytest.raises(MalformedCallback):
+        CallbackCodec(TOKEN).open(params, body.encode())
 
 
 def test_events_are_keyed_by_sender_and_time() -> None:
@@ -114,7 +153,7 @@ def test_events_are_keyed_by_sender_and_time() -> None:
     params, body = platform().signed(xml)
     inbound = CallbackCodec(TOKEN).open(params, body.encode()).inbound
     assert inbound.kind is InboundKind.EVENT
-    assert inbound.key == f"wechat:evt:{OPENID}:1700000000:subscribe"
+    assert inbound.key == f"wechat:evt:{ACCOUNT}:{OPENID}:1700000000:subscribe"
 
 
 def test_forged_plain_message_is_refused_before_parsing() -> None:
