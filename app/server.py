@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app import bootstrap
+from app.access_log import strip_query_strings
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, container: Any = None) -> Starlette:
     """Build the container (unless given) and the ASGI app serving every configured channel."""
+    strip_query_strings()  # callback URLs carry signatures and openids
     container = container or bootstrap.build(settings)
     channels = bootstrap.build_channels(settings, container)
 

@@ -88,7 +88,7 @@ class Desk(ChannelState):
             with self._store.transaction() as tx:
                 tx.people.touch(user)
                 iid = tx.interactions.record(user, refused, question=question, decision="invalid")
-            log.info("question refused interaction=%s user=%s", iid, user.key)
+            log.info("question refused interaction=%s", iid)
             return Reply(iid, problem, refused, offer_feedback=False)
         with self._store.transaction() as tx:
             tx.people.touch(user)
