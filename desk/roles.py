@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
+import prompts
 from core.errors import InvalidTransition, NotPermitted
 from core.people import Domain, Role, UserRef
 from escalation.people import Person
@@ -32,10 +33,12 @@ def require_admin(store: EscalationStore, user: UserRef) -> Person:
 
 
 def with_name(user: UserRef, person: Person) -> UserRef:
-    """``user`` with a display name: the channel's, else the one on record."""
+    """``user`` with a display name: the channel's, else the one on record, else a plain
+    专家 — askers and cards never see an internal key such as ``console:admin``."""
     if user.display_name:
         return user
-    return replace(user, display_name=person.user.display_name)
+    name = person.user.display_name or prompts.text("desk.notify.unnamed_expert")
+    return replace(user, display_name=name)
 
 
 def grant(

@@ -149,10 +149,13 @@ def card_update(ticket: Ticket, key: str, expert: str = "") -> str:
 
 
 def expert_answer(ticket: Ticket, expert_name: str) -> str:
-    """The expert's answer as the asker receives it."""
-    signature = prompts.text(
-        "desk.notify.expert_signature", domain=domain_label(ticket.domain), name=expert_name
-    )
+    """The expert's answer as the asker receives it, signed with the expert's name (only the
+    domain when the desk knows no name)."""
+    domain = domain_label(ticket.domain)
+    if expert_name and expert_name != prompts.text("desk.notify.unnamed_expert"):
+        signature = prompts.text("desk.notify.expert_signature", domain=domain, name=expert_name)
+    else:
+        signature = prompts.text("desk.notify.expert_signature_unnamed", domain=domain)
     return prompts.text(
         "desk.notify.expert_answer",
         ticket_id=ticket.ticket_id,
