@@ -1,7 +1,8 @@
 """What every update passes before the handlers, and what happens when a handler fails.
 
 :meth:`Intake.gate` runs first (handler group -1): it drops re-deliveries (the desk remembers
-which updates any worker has seen) and throttles a flooding sender in a private chat.
+which updates any worker has seen, for a few days) and throttles a flooding sender in a private
+chat.
 :meth:`Intake.on_error` is the one error handler: it logs with context first, then tells the
 user politely, unless the user blocked the bot.
 """
@@ -27,18 +28,22 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def inbound_key(update: Update) -> str:
-    """A name for what the user did that stays unique for good (update ids can restart after a
-    quiet week): the message in its chat, the callback query, else the update."""
+def inbound_key(update: Update, bot_id: int) -> str:
+    """A name for what the user did that stays unique for good: update ids restart after a quiet
+    week, and message ids restart when the desk is moved to another bot. So: the bot, then the
+    callback query, or the message in its chat with its date (with the edit's date for an
+    edit), else the update."""
     if update.callback_query is not None:
-        return f"telegram:callback:{update.callback_query.id}"
+        return f"telegram:{bot_id}:callback:{update.callback_query.id}"
     if update.edited_message is not None:
         edited = update.edited_message
         stamp = int(edited.edit_date.timestamp()) if edited.edit_date else 0
-        return f"telegram:edit:{edited.chat_id}:{edited.message_id}:{stamp}"
+        return f"telegram:{bot_id}:edit:{edited.chat_id}:{edited.message_id}:{stamp}"
     if update.message is not None:
-        return f"telegram:message:{update.message.chat_id}:{update.message.message_id}"
-    return f"telegram:update:{update.update_id}"
+        message = update.message
+        sent = int(message.date.timestamp())
+        return f"telegram:{bot_id}:message:{message.chat_id}:{message.message_id}:{sent}"
+    return f"telegram:{bot_id}:update:{update.update_id}"
 
 
 def update_kind(update: Update) -> str:
@@ -62,7 +67,8 @@ class Intake:
                 log.info("throttled user_id=%s verdict=%s", user.id, verdict.value)
                 await self._slow_down(update, context, verdict)
                 raise ApplicationHandlerStop
-        first = await self.s.state(self.s.desk.record_inbound, user_ref(user), inbound_key(update))
+        key = inbound_key(update, context.bot.id)
+        first = await self.s.state(self.s.desk.record_inbound, user_ref(user), key)
         if not first:
             log.info("duplicate_update update_id=%s", update.update_id)
             raise ApplicationHandlerStop

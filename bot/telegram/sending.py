@@ -2,12 +2,17 @@
 
 Every text goes out in HTML parse mode, already escaped by :mod:`.render`. Long texts arrive
 here as several messages; buttons go under the last one.
+
+What each ticket card shows is remembered in the desk's channel state
+(``telegram-card:<chat_id>:<message_id>``: a digest of its text and buttons), so a card is only
+edited when its content changes, by whichever worker redraws it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
@@ -116,21 +121,30 @@ async def refresh_cards(
     bot: Bot, services: BotServices, ticket: Ticket, *, chat_id: int | str | None = None
 ) -> int:
     """Redraw every card that shows ``ticket`` (claimed, answered, published…), or only those
-    in ``chat_id``."""
+    in ``chat_id``; a card that already shows this is left alone. How many were edited."""
     refs = await services.state(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
     if chat_id is not None:
         refs = [ref for ref in refs if ref.startswith(f"{chat_id}:")]
     text, markup = card_text(ticket), keyboards.card(ticket)
+    digest = card_digest(text, markup)
     updated = 0
     for ref in refs:
+        drawn = _drawn_key(ref)
+        if await services.state(services.desk.saved_reply, drawn) == digest:
+            continue
+        # noted first, so that a redraw starting meanwhile (another path, another worker)
+        # leaves the card alone; forgotten again when the edit fails
+        await services.state(services.desk.save_reply, drawn, digest)
         card_chat, card_id = parse_message_ref(ref)
         try:
             await edit_html(bot, card_chat, card_id, text, markup)
-            updated += 1
         except TelegramError as exc:  # a deleted card must not stop the others
+            await services.state(services.desk.save_reply, drawn, "")
             log.warning(
                 "card_refresh_failed ticket_id=%s ref=%s error=%s", ticket.ticket_id, ref, exc
             )
+            continue
+        updated += 1
     return updated
 
 
@@ -146,4 +160,15 @@ async def post_card(
     [message] = await send_html(bot, chat_id, [text], markup)
     ref = message_ref(message.chat_id, message.message_id)
     await services.state(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
+    await services.state(services.desk.save_reply, _drawn_key(ref), card_digest(text, markup))
     return message
+
+
+def card_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """A short fingerprint of what a card shows (its HTML and its buttons)."""
+    shown = text + "\0" + (markup.to_json() if markup is not None else "")
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()[:24]
+
+
+def _drawn_key(ref: str) -> str:
+    return f"telegram-card:{ref}"

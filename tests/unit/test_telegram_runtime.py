@@ -77,10 +77,13 @@ def test_inbound_keys_name_what_the_user_did_not_the_update_number():
     press = Update.de_json(
         {"update_id": 3, "callback_query": {"id": "cb9", "from": user, "chat_instance": "x"}}, None
     )
-    keys = [inbound_key(u) for u in (first, restarted, edited, press)]
+    later = Update.de_json({"update_id": 4, "message": {**message, "date": 86400}}, None)
+    keys = [inbound_key(u, 555) for u in (first, restarted, edited, press, later)]
     assert keys == [
-        "telegram:message:7:3",
-        "telegram:message:7:4",
-        "telegram:edit:7:3:60",
-        "telegram:callback:cb9",
+        "telegram:555:message:7:3:0",
+        "telegram:555:message:7:4:0",
+        "telegram:555:edit:7:3:60",
+        "telegram:555:callback:cb9",
+        "telegram:555:message:7:3:86400",  # the same message id again, after a bot swap
     ]
+    assert inbound_key(first, 556) != keys[0]  # another bot
