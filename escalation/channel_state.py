@@ -24,6 +24,8 @@ from escalation.schema import (
     ticket_messages,
 )
 
+PRUNE_BATCH = 1000  # rows of each kind one prune removes at most
+
 
 class ChannelStateRepo:
     """Channel state rows, inside one transaction."""
@@ -127,17 +129,36 @@ class ChannelStateRepo:
             ).scalars()
         )
 
-    def prune(self, before: datetime) -> int:
-        """Forget message keys received before ``before`` and the replies saved for them, and
-        every expired key; how many rows went."""
-        old = select(inbound_messages.c.message_key).where(inbound_messages.c.received_at < before)
-        gone = self._conn.execute(
-            delete(saved_replies).where(saved_replies.c.message_key.in_(old))
-        ).rowcount
-        gone += self._conn.execute(
-            delete(inbound_messages).where(inbound_messages.c.received_at < before)
-        ).rowcount
-        gone += self._conn.execute(
-            delete(channel_keys).where(channel_keys.c.expires_at <= self._clock.now())
-        ).rowcount
+    def prune(self, before: datetime, batch: int = PRUNE_BATCH) -> int:
+        """Forget up to ``batch`` message keys received before ``before`` with the replies saved
+        for them, and up to ``batch`` expired keys (oldest first, so that a long backlog goes
+        in short transactions); how many rows went."""
+        old = list(
+            self._conn.execute(
+                select(inbound_messages.c.message_key)
+                .where(inbound_messages.c.received_at < before)
+                .order_by(inbound_messages.c.received_at)
+                .limit(batch)
+            ).scalars()
+        )
+        expired = list(
+            self._conn.execute(
+                select(channel_keys.c.key)
+                .where(channel_keys.c.expires_at <= self._clock.now())
+                .order_by(channel_keys.c.expires_at)
+                .limit(batch)
+            ).scalars()
+        )
+        gone = 0
+        if old:
+            gone += self._conn.execute(
+                delete(saved_replies).where(saved_replies.c.message_key.in_(old))
+            ).rowcount
+            gone += self._conn.execute(
+                delete(inbound_messages).where(inbound_messages.c.message_key.in_(old))
+            ).rowcount
+        if expired:
+            gone += self._conn.execute(
+                delete(channel_keys).where(channel_keys.c.key.in_(expired))
+            ).rowcount
         return int(gone)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from core.people import Role, UserRef
 from core.tickets import Notification
-from escalation.channel_state import ChannelStateRepo
+from escalation.channel_state import PRUNE_BATCH, ChannelStateRepo
 from escalation.clock import Clock, SystemClock
 from escalation.db import is_sqlite, make_engine, read_only, upgrade
 from escalation.faq import FaqRepo
@@ -176,7 +176,8 @@ class EscalationStore:
         return held
 
     def prune(self) -> int:
-        """Forget message keys past the re-delivery window and expired keys; rows removed."""
+        """Forget message keys past the re-delivery window and expired keys, one batch of each
+        (see ``ChannelStateRepo.prune``); rows removed."""
         now = self.clock.now()
         with self.transaction() as tx:
             gone = tx.channel.prune(now - self.keep_message_keys)
@@ -191,9 +192,13 @@ class EscalationStore:
                 return
             self._next_prune = now + self._prune_every
         try:
-            self.prune()
+            gone = self.prune()
         except Exception:  # housekeeping: the next round tries again
             log.warning("channel state prune failed", exc_info=True)
+            return
+        if gone >= PRUNE_BATCH:  # a backlog: the next recording takes the next batch
+            with self._prune_lock:
+                self._next_prune = now
 
     def last_inbound(self, user: UserRef) -> datetime | None:
         with self.reading() as tx:

@@ -11,8 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from core.people import Channel, UserRef
+from escalation.channel_state import PRUNE_BATCH
+from escalation.schema import inbound_messages
 from escalation.store import KEEP_MESSAGE_KEYS, EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.integration.test_escalation_backends import BACKENDS, fresh_database
@@ -62,6 +65,25 @@ def test_old_message_keys_go_in_the_normal_course_and_other_state_stays(shared: 
     assert first.saved_reply(f"wechat-unsubscribed:{ASKER.user_id}") == "1"
     assert first.record_inbound(ASKER, "wechat:msg:gh:o-asker:1") is True  # forgotten
     assert first.record_inbound(ASKER, "telegram:1:message:7:1:0") is False  # the new one stays
+
+
+def test_a_long_backlog_goes_in_batches_while_keys_are_recorded(shared: Shared) -> None:
+    first, _ = shared.workers
+    with first.transaction() as tx:
+        for n in range(PRUNE_BATCH + 200):
+            tx.channel.record_inbound(ASKER, f"wechat:msg:gh:o-asker:{n}")
+    shared.clock.advance(days=KEEP_MESSAGE_KEYS.days + 1)
+    assert first.record_inbound(ASKER, "new-1") is True  # one batch
+    assert message_keys(first) == 200 + 1
+    assert first.record_inbound(ASKER, "new-2") is True  # the batch was full: the rest now
+    assert message_keys(first) == 2
+
+
+def message_keys(store: EscalationStore) -> int:
+    with store.reading() as tx:
+        return int(
+            tx.connection.execute(select(func.count()).select_from(inbound_messages)).scalar_one()
+        )
 
 
 def test_a_key_is_taken_once_until_it_expires_whichever_worker_asks(shared: Shared) -> None:
