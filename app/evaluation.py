@@ -1,7 +1,14 @@
-"""`qadesk eval`: run a question file through the desk and measure it.
+"""`qadesk eval`: run question files through the desk and measure it; `--cv K` cross-validates.
 
 Both sides are normalised (Simplified, no pinyin annotations, no spaces or punctuation) and the
-coverage of an evidence text by another text is the share of its character bigrams found there.
+coverage of an evidence text by another text is the share of its character bigrams found there
+(``knowledge.fitting.holds_evidence``: the same criterion the ranking is fitted on).
+
+Cross-validation (``cross_validate``): every question is run through retrieval once; the
+questions are split into K folds (stratified by type and file); for each fold the answering
+model is fitted (``knowledge.fitting.fit``) on the other folds — plus any further fitting
+files that are not being scored — and the fold's questions are answered with it. Every
+question is scored once, by a model that never saw it.
 """
 
 from __future__ import annotations
@@ -10,9 +17,12 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.answers import Answer, Decision
+from knowledge.answering import KnowledgeBase, Prepared
+from knowledge.fitting import Example, assign_folds, fit, holds_evidence
 from knowledge.scoring import percentile
 from knowledge.text import bigram_coverage
 
@@ -38,11 +48,7 @@ class Outcome:
         return bool(cites) and cites[0].document == self.item.get("source_doc")
 
     def hit_at_5(self) -> bool:
-        evidence = str(self.item.get("evidence") or "")
-        return any(
-            c.document == self.item.get("source_doc") and bigram_coverage(evidence, c.text) >= 0.5
-            for c in self.answer.citations[:5]
-        )
+        return any(holds_evidence(self.item, c.document, c.text) for c in self.answer.citations[:5])
 
     def evidence_in_answer(self) -> float:
         return bigram_coverage(str(self.item.get("evidence") or ""), self.answer.text)
@@ -107,4 +113,73 @@ def run(items: list[dict[str, Any]], answer: Callable[[str], Answer]) -> Report:
         start = time.perf_counter()
         result = answer(str(item.get("question", "")))
         report.outcomes.append(Outcome(item, result, (time.perf_counter() - start) * 1000))
+    return report
+
+
+def by_file(report: Report) -> dict[str, Report]:
+    """The outcomes of each source file (items carry ``_file``), in file order."""
+    out: dict[str, Report] = {}
+    for o in report.outcomes:
+        out.setdefault(str(o.item.get("_file", "")), Report()).outcomes.append(o)
+    return out
+
+
+def read_files(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """The items of several files, each marked with its file name (``_file``)."""
+    items: list[dict[str, Any]] = []
+    for path in paths:
+        for item in read_items(path.read_text("utf-8").splitlines()):
+            item["_file"] = path.name
+            items.append(item)
+    return items
+
+
+def prepare_all(kb: KnowledgeBase, items: list[dict[str, Any]]) -> list[tuple[Prepared, float]]:
+    """Each item run through retrieval once, with how long that took (ms)."""
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        prepared = kb.prepare(str(item.get("question", "")))
+        out.append((prepared, (time.perf_counter() - start) * 1000))
+    return out
+
+
+def examples(items: list[dict[str, Any]], prepared: list[tuple[Prepared, float]]) -> list[Example]:
+    """What fitting learns from: the labelled items that reached retrieval."""
+    return [
+        Example(item, p)
+        for item, (p, _) in zip(items, prepared, strict=True)
+        if p.early is None and item.get("type")
+    ]
+
+
+def cross_validate(
+    kb: KnowledgeBase,
+    items: list[dict[str, Any]],
+    k: int,
+    *,
+    extra: list[dict[str, Any]] | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Report:
+    """Score ``items`` with models fitted on the other folds (+ ``extra``), see the docstring."""
+    progress(f"retrieval for {len(items) + len(extra or [])} questions")
+    prepared = prepare_all(kb, items)
+    extra_examples = examples(extra or [], prepare_all(kb, extra or []))
+    fold = assign_folds(items, k, seed)
+    answers: list[tuple[Answer, float] | None] = [None] * len(items)
+    for f in range(k):
+        progress(f"fold {f + 1}/{k}")
+        train_items = [it for it, g in zip(items, fold, strict=True) if g != f]
+        train_prepared = [p for p, g in zip(prepared, fold, strict=True) if g != f]
+        model = fit(examples(train_items, train_prepared) + extra_examples, seed=seed)
+        for i in (i for i, g in enumerate(fold) if g == f):
+            p, spent = prepared[i]
+            start = time.perf_counter()
+            answer = kb.respond(p, model)
+            answers[i] = (answer, spent + (time.perf_counter() - start) * 1000)
+    report = Report()
+    for item, done in zip(items, answers, strict=True):
+        assert done is not None
+        report.outcomes.append(Outcome(item, done[0], done[1]))
     return report

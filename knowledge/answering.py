@@ -1,30 +1,51 @@
-"""Answering a question from the library: retrieve, score, decide, compose a cited answer.
+"""Answering a question from the library: retrieve, rank, decide, compose a cited answer.
 
-``KnowledgeBase`` is the knowledge store (``knowledge.store``) that also answers: retrieve
-(dense + BM25 + direct references), score, decide ``answer`` or ``escalate``, compose.
+``KnowledgeBase`` is the knowledge store (``knowledge.store``) that also answers. Answering is
+two steps: ``prepare`` (normalise, embed once, retrieve the candidate pool with its features:
+nothing fitted) and ``respond`` (rank the pool, decide, compose: the fitted model of
+``knowledge.models``). Cross-validation prepares every question once and responds with each
+fold's model (``app.evaluation``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
 from core.ports import Embedder
-from knowledge import library
+from knowledge import decision, library
 from knowledge.composer import Candidate, compose, compose_escalation, compose_expert
-from knowledge.judgement import judge, small_talk
+from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
+from knowledge.models import AnswerModel, load_model
+from knowledge.question import QuestionParts, named_laws
 from knowledge.retrieval import Retriever, Scored
-from knowledge.scoring import confidence
 from knowledge.store import KnowledgeStore
 from knowledge.text import normalize_question
 from knowledge.tokens import tokenizer_id
 from knowledge.vector_index import ChromaIndex
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    """A question run through retrieval: everything ``respond`` needs, nothing fitted."""
+
+    question: str  # as asked
+    text: str  # normalised
+    parts: QuestionParts | None = None
+    vector: Sequence[float] = ()
+    pool: Sequence[Scored] = ()
+    cues: Cues = field(default_factory=lambda: Cues((), (), (), ()))
+    tokens: Sequence[str] = ()
+    laws: tuple[int, int] = (0, 0)  # laws named: held by the library, not held
+    early: Answer | None = None  # answered before retrieval (empty, small talk, FAQ entry)
 
 
 class KnowledgeBase(KnowledgeStore):
@@ -34,88 +55,105 @@ class KnowledgeBase(KnowledgeStore):
         index: ChromaIndex,
         keywords: KeywordIndex,
         *,
-        answer_threshold: float = 0.5,
+        model: AnswerModel | None = None,
         faq_threshold: float = 0.90,
         max_citations: int = 5,
         refresh_seconds: float = 5.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        kwargs = {"clock": clock} if clock else {}
-        super().__init__(embedder, index, keywords, refresh_seconds=refresh_seconds, **kwargs)
+        super().__init__(
+            embedder,
+            index,
+            keywords,
+            refresh_seconds=refresh_seconds,
+            clock=clock or time.monotonic,
+        )
         self._retriever = Retriever(index, keywords)
-        self._threshold = answer_threshold
+        self._model = model  # the shipped one is read when first needed
         self._faq_threshold = faq_threshold
         self._max_citations = max_citations
 
+    @property
+    def model(self) -> AnswerModel:
+        if self._model is None:
+            self._model = load_model()
+        return self._model
+
     # --- answering --------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
+        return self.respond(self.prepare(question))
+
+    def prepare(self, question: str) -> Prepared:
         text = normalize_question(question)
         if not any(ch.isalnum() for ch in text):
             reason = EscalationReason.INVALID
-            return Answer(
+            early = Answer(
                 question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
             )
+            return Prepared(question, text, early=early)
         if (talk := small_talk(text)) is not None:  # not a question: a friendly word, no ticket
-            reason = EscalationReason.INVALID
             reply = prompts.text(f"answer.small_talk_{talk}")
-            return Answer(question, Decision.ESCALATE, reply, reason=reason)
+            early = Answer(question, Decision.ESCALATE, reply, reason=EscalationReason.INVALID)
+            return Prepared(question, text, early=early)
         self.sync()
-        verdict = judge(text)
+        cues = find_cues(text)
         vector = self._embedder.embed_query(text)
-        if not verdict.needs_expert:  # an approved answer may cover what the library does not
+        if not (cues.incident and cues.decision):  # an approved answer may cover the rest
             faq = self._faq_answer(question, text, vector)
             if faq is not None:
-                return faq
+                return Prepared(question, text, early=faq)
         q = self._retriever.query(text, vector)
-        ranked = self._retriever.candidates(q, self.law_names())
+        titles = self.law_names()
+        pool = self._retriever.candidates(q, titles)
+        named = named_laws(text)
+        known = sum(1 for name in named if any(t in name for t in titles))
+        laws = (known, len(named) - known)
+        return Prepared(question, text, q.parts, vector, pool, cues, q.tokens, laws)
+
+    def respond(self, prepared: Prepared, model: AnswerModel | None = None) -> Answer:
+        """Rank, decide and compose with ``model`` (default: the desk's own)."""
+        if prepared.early is not None:
+            return prepared.early
+        assert prepared.parts is not None
+        model = model or self.model
+        question = prepared.question
+        ranked = decision.rank(prepared.pool, model)
+        domain = (
+            model.domain.ngram_logit(prepared.text),
+            model.domain.vector_logit(prepared.vector),
+        )
+        verdict = decision.decide(
+            prepared.parts, ranked, prepared.cues, domain, model, prepared.laws
+        )
         citations = self._citations(ranked)
-        if not ranked:
-            reason = EscalationReason.NO_MATCH
-            return Answer(
-                question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
-            )
-        best = ranked[0]
-        conf = confidence(best.dense, best.coverage, best.core_coverage)
-        if best.referenced:
-            conf = max(conf, 0.9)
-        signals = {
-            "dense": round(best.dense, 4),
-            "coverage": round(best.coverage, 4),
-            "core_coverage": round(best.core_coverage, 4),
-            "bm25": round(best.bm25, 3),
-        }
-        if verdict.needs_expert or verdict.off_topic or conf < self._threshold:
-            reason = (
-                EscalationReason.NEEDS_EXPERT
-                if verdict.needs_expert
-                else EscalationReason.NO_MATCH
-                if verdict.off_topic or conf < 0.2
-                else EscalationReason.LOW_CONFIDENCE
-            )
-            related = tuple(citations) if conf >= 0.2 or verdict.needs_expert else ()
+        conf = round(verdict.probability, 4)
+        if not verdict.answer:
+            reason = verdict.reason
+            related = () if reason == EscalationReason.NO_MATCH else tuple(citations)
             return Answer(
                 question,
                 Decision.ESCALATE,
                 compose_escalation(reason, related),
-                related,
-                round(conf, 4),
+                tuple(citations),
+                conf,
                 reason,
-                signals=signals,
+                signals=verdict.signals,
             )
+        best = ranked[0]
         chosen = [Candidate(citations[0], best.score)]
         if len(ranked) > 1 and self._worth_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
-        body, cited = compose(chosen, citations, q.tokens, self._keywords.tempered_idf)
-        return Answer(
-            question, Decision.ANSWER, body, tuple(cited), round(conf, 4), signals=signals
-        )
+        body, cited = compose(chosen, citations, prepared.tokens, self._keywords.tempered_idf)
+        if verdict.case:
+            body = prompts.text("answer.case_offer") + "\n" + body
+        return Answer(question, Decision.ANSWER, body, tuple(cited), conf, signals=verdict.signals)
 
     @staticmethod
     def _worth_second(best: Scored, second: Scored) -> bool:
         """Quote a second passage when it is nearly as good and from another clause."""
         return (
-            second.score >= 0.9 * best.score
-            and second.coverage >= 0.6
+            best.score - second.score <= 0.5
+            and second.features.get("coverage", 0.0) >= 0.6
             and second.meta.get("article") != best.meta.get("article")
         )
 
@@ -159,7 +197,7 @@ def open_knowledge_base(
     *,
     chroma_host: str | None = None,
     chroma_port: int = 8000,
-    answer_threshold: float = 0.5,
+    model: AnswerModel | None = None,
     reindex_on_mismatch: bool = False,
 ) -> KnowledgeBase:
     """Open (or create) the library in ``index_dir`` or on a Chroma server."""
@@ -170,12 +208,12 @@ def open_knowledge_base(
         None if chroma_host else index_dir / "keywords", tokenizer_id=tokenizer_id()
     )
     try:
-        kb = KnowledgeBase(embedder, index, keywords, answer_threshold=answer_threshold)
+        kb = KnowledgeBase(embedder, index, keywords, model=model)
     except ModelMismatch:
         if not reindex_on_mismatch:
             raise
         index.mark_model()
-        kb = KnowledgeBase(embedder, index, keywords, answer_threshold=answer_threshold)
+        kb = KnowledgeBase(embedder, index, keywords, model=model)
         kb.reindex()
     kb.sync(force=keywords.version != index.version())
     return kb

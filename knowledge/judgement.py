@@ -1,19 +1,16 @@
-"""Questions the desk must not answer from a clause, whatever the retrieval finds.
+"""Cues in a question's wording, counted as features of the learned decision.
 
-Two kinds, each recognised by cues in the wording (small pure functions, easy to extend):
+None of them decides alone: the decision (``knowledge.decision``) weighs them with what
+retrieval found, with weights fitted on real questions. The kinds:
 
 - **needs an expert's judgement about the asker's own case**: the question describes something
   that already happened to the asker (a batch that failed, goods already shipped, a customer
   demanding money, two reports that disagree) *and* asks what to do or who is right. A general
   question ("进货要不要查生产许可证") is answerable; "我们这批货已经发出去5万包了，怎么办" is not.
-- **outside the desk's remit**: taxes, social insurance, wages, patents and trademarks, listing
-  on a stock market, medical advice, the weather; and requests to recommend a company.
+- **a request the desk declines on principle**: to recommend a company or give contacts.
 
 Messages that are no question at all (a greeting, thanks) are recognised too, so they get a
 friendly word instead of a ticket for an expert.
-
-Retrieval confidence catches most other out-of-scope questions; these cues catch the ones that
-share words with the library (a tax question mentions 企业, a CE question mentions 认证).
 """
 
 from __future__ import annotations
@@ -76,66 +73,35 @@ _DECISION = [
 # Always a matter for a lawyer or an expert, however it is asked.
 _DISPUTE = [r"索赔", r"起诉", r"打官司", r"仲裁", r"赔(?:我们|他们|对方)?\s*\d+\s*万"]
 
-# Topics outside quality infrastructure: the desk has nothing to cite.
-_OFF_TOPIC = [
-    r"税",
-    r"社保",
-    r"公积金",
-    r"工资",
-    r"薪资",
-    r"薪酬",
-    r"年终奖",
-    r"试用期",
-    r"劳动合同",
-    r"专利",
-    r"商标",
-    r"著作权",
-    r"版权登记",
-    r"新三板",
-    r"科创板",
-    r"创业板",
-    r"IPO",
-    r"(?:公司|企业)上市",
-    r"上市(?:条件|辅导)",
-    r"股票",
-    r"贷款利率",
-    r"天气",
-    r"看病",
-    r"吃什么药",
-    r"医院",
-    r"彩票",
-    r"欧盟",
-    r"\bCE\b",
-    r"美国FDA",
-    r"FCC",
-]
 # Requests the desk declines on principle (naming companies, giving contacts).
 _RECOMMEND = [r"推荐(?:一|几)?(?:家|个|些)", r"哪家(?:好|靠谱|便宜)", r"给个电话", r"联系方式"]
 
 
 @dataclass(frozen=True, slots=True)
-class Judgement:
-    needs_expert: bool
-    off_topic: bool
-    cues: tuple[str, ...]
+class Cues:
+    """The cues found in a question, by kind (each a matched phrase)."""
+
+    incident: tuple[str, ...]
+    decision: tuple[str, ...]
+    dispute: tuple[str, ...]
+    recommend: tuple[str, ...]
+
+    def all(self) -> tuple[str, ...]:
+        return self.incident + self.decision + self.dispute + self.recommend
 
 
-def _hits(patterns: list[str], text: str) -> list[str]:
-    return [m.group(0) for p in patterns if (m := re.search(p, text))]
+def _hits(patterns: list[str], text: str) -> tuple[str, ...]:
+    return tuple(m.group(0) for p in patterns if (m := re.search(p, text)))
 
 
-def judge(question: str) -> Judgement:
-    """Classify a (normalised, Simplified) question by its cues; see the module docstring.
-
-    ``needs_expert`` when an incident cue and a decision cue both occur, or a dispute cue.
-    ``off_topic`` when an off-topic or recommendation cue occurs.
-    """
-    incident = _hits(_INCIDENT, question)
-    decision = _hits(_DECISION, question)
-    dispute = _hits(_DISPUTE, question)
-    off = _hits(_OFF_TOPIC, question) + _hits(_RECOMMEND, question)
-    needs = bool(dispute) or bool(incident and decision)
-    return Judgement(needs, bool(off), tuple(incident + decision + dispute + off))
+def find_cues(question: str) -> Cues:
+    """The cues of each kind in a (normalised, Simplified) question; see the module docstring."""
+    return Cues(
+        _hits(_INCIDENT, question),
+        _hits(_DECISION, question),
+        _hits(_DISPUTE, question),
+        _hits(_RECOMMEND, question),
+    )
 
 
 # Whole messages that ask nothing: a greeting, or thanks/acknowledgement.

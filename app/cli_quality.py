@@ -1,0 +1,112 @@
+"""`qadesk eval` and `qadesk fit`: measuring the desk's answers and fitting its answering model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app import bootstrap
+from app.settings import Settings
+
+FileList = Annotated[list[Path], typer.Argument(help="Question files (JSON lines).")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    bootstrap.configure_logging(settings.log_level)
+    return settings
+
+
+def _check(paths: list[Path]) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        typer.echo(f"error: no such file: {', '.join(missing)}", err=True)
+        raise typer.Exit(1)
+
+
+def _print(summary: dict[str, Any], title: str) -> None:
+    typer.echo(f"== {title}")
+    for key, value in summary.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        typer.echo(f"{key:>45}: {shown}")
+
+
+def evaluate(
+    files: FileList,
+    cv: Annotated[
+        int, typer.Option("--cv", help="Cross-validate with K folds (fit on K-1, score the rest).")
+    ] = 0,
+    also_fit: Annotated[
+        list[Path] | None,
+        typer.Option("--also-fit", help="With --cv: more files to fit on (never scored)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    failures: Annotated[bool, typer.Option(help="List the questions the desk got wrong.")] = False,
+) -> None:
+    """Report answered rate, doc@1, hit@5, escalations and latency, per file and in all."""
+    from app import evaluation
+
+    _check([*files, *(also_fit or [])])
+    if cv == 1 or cv < 0:
+        typer.echo("error: --cv takes 2 or more folds", err=True)
+        raise typer.Exit(2)
+    kb = bootstrap.build_knowledge(_settings())
+    kb.answer("预热")  # load the model and indexes before timing
+    items = evaluation.read_files(files)
+    if cv:
+        scored = {p.resolve() for p in files}
+        extra = evaluation.read_files([p for p in also_fit or [] if p.resolve() not in scored])
+        report = evaluation.cross_validate(
+            kb, items, cv, extra=extra, progress=lambda m: typer.echo(m, err=True)
+        )
+    else:
+        report = evaluation.run(items, kb.answer)
+    parts = {"all": report} | (evaluation.by_file(report) if len(files) > 1 else {})
+    summaries = {name: r.summary() for name, r in parts.items()}
+    if as_json:
+        data: dict[str, Any] = {"cv": cv, "figures": summaries}
+        if failures:
+            data["failures"] = report.failures()
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    for name, summary in summaries.items():
+        _print(summary, f"{name}{f' (cross-validated, {cv} folds)' if cv else ''}")
+    if failures:
+        for row in report.failures():
+            typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+def fit_model(
+    files: FileList,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the model (default: the shipped model file)."),
+    ] = None,
+) -> None:
+    """Fit the ranking, the domain model and the decision on labelled question files."""
+    from importlib import resources
+
+    from app import evaluation
+    from knowledge import models
+    from knowledge.fitting import fit
+
+    _check(files)
+    kb = bootstrap.build_knowledge(_settings())
+    items = evaluation.read_files(files)
+    typer.echo(f"retrieval for {len(items)} questions", err=True)
+    examples = evaluation.examples(items, evaluation.prepare_all(kb, items))
+    model = fit(examples, info={"files": [p.name for p in files]})
+    target = out or Path(str(resources.files("knowledge").joinpath("data", models.MODEL_FILE)))
+    model.save(target)
+    typer.echo(
+        f"fitted on {len(examples)} questions: threshold {model.threshold}, "
+        f"{len(model.domain.ngrams)} domain n-grams → {target}"
+    )
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("eval")(evaluate)
+    cli.command("fit")(fit_model)

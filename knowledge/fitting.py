@@ -1,0 +1,222 @@
+"""Fitting the answering model (``knowledge.models.AnswerModel``) with scikit-learn.
+
+Input: labelled questions (the evaluation files' format: ``type``, ``source_doc``,
+``evidence``), each already run through retrieval (``knowledge.answering.Prepared``: its
+candidate pool and features do not depend on anything fitted). Three logistic regressions:
+
+1. the **ranker**, on every candidate of every question with labelled evidence: does the
+   candidate hold the evidence (``holds_evidence``, the criterion ``qadesk eval`` scores)?
+2. the **domain model**, on the questions: in the library's subjects (answerable or needing
+   an expert) or not (out of scope). Character n-grams (TF-IDF; the vocabulary is the one an
+   L1 fit keeps, then an L2 fit on it) and, separately, the question's embedding.
+3. the **decision**, on the questions: would answering be correct (answerable, and the
+   ranker's top five hold the evidence)? Its domain features are cross-fitted (each question
+   scored by a domain model that did not see it), as the desk will meet new questions.
+
+The threshold is chosen on the decision's own cross-validated probabilities: the one that
+maximises correct answers minus ``WRONG_COST`` × wrong ones (an answered question that is out
+of scope, needs an expert, or is answered from the wrong passage) — a wrong answer about the
+law is worse than "let me ask an expert".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from knowledge import decision
+from knowledge.models import AnswerModel, DomainModel, Logistic
+from knowledge.retrieval import FEATURES as PASSAGE_FEATURES
+from knowledge.retrieval import Scored
+from knowledge.text import bigram_coverage
+
+if TYPE_CHECKING:
+    from knowledge.answering import Prepared
+
+ANSWERABLE = "answerable"
+IN_SCOPE = frozenset({ANSWERABLE, "ambiguous_or_needs_expert"})
+HIT_COVERAGE = 0.5  # a passage holds the evidence when it has this share of its bigrams
+WRONG_COST = 3.0
+NGRAM_SELECTION_C = 10.0  # the L1 fit that chooses the domain model's n-grams
+TOP = 5
+
+
+def holds_evidence(item: dict[str, Any], document: str | None, text: str) -> bool:
+    """Whether a passage of ``document`` holds the item's labelled evidence."""
+    evidence = str(item.get("evidence") or "")
+    return (
+        bool(evidence)
+        and document == item.get("source_doc")
+        and bigram_coverage(evidence, text) >= HIT_COVERAGE
+    )
+
+
+@dataclass
+class Example:
+    item: dict[str, Any]
+    prepared: Prepared
+
+    @property
+    def kind(self) -> str:
+        return str(self.item.get("type") or ANSWERABLE)
+
+    def labels(self) -> list[bool]:
+        return [
+            holds_evidence(self.item, str(c.meta.get("file_name", "")), c.text)
+            for c in self.prepared.pool
+        ]
+
+    def correct_if_answered(self, ranked: Sequence[Scored]) -> bool:
+        return self.kind == ANSWERABLE and any(
+            holds_evidence(self.item, str(c.meta.get("file_name", "")), c.text)
+            for c in ranked[:TOP]
+        )
+
+
+def _logistic(names: Sequence[str], x: Any, y: Any, c: float, balanced: bool) -> Logistic:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(
+        C=c, max_iter=5000, class_weight="balanced" if balanced else None
+    ).fit(scaler.transform(x), y)
+    return Logistic(
+        tuple(names),
+        tuple(float(v) for v in scaler.mean_),
+        tuple(float(v) for v in scaler.scale_),
+        tuple(float(v) for v in model.coef_[0]),
+        float(model.intercept_[0]),
+    )
+
+
+def fit_ranker(examples: Sequence[Example]) -> Logistic:
+    rows: list[list[float]] = []
+    labels: list[bool] = []
+    for ex in examples:
+        if ex.item.get("evidence") and ex.prepared.pool:
+            rows += [c.vector() for c in ex.prepared.pool]
+            labels += ex.labels()
+    return _logistic(PASSAGE_FEATURES, rows, labels, c=0.1, balanced=True)
+
+
+def fit_domain(examples: Sequence[Example]) -> DomainModel:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [ex.prepared.text for ex in examples]
+    y = [ex.kind in IN_SCOPE for ex in examples]
+    wide = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+    x_wide = wide.fit_transform(texts)
+    sparse = LogisticRegression(
+        C=NGRAM_SELECTION_C, l1_ratio=1.0, solver="saga", max_iter=5000, class_weight="balanced"
+    ).fit(x_wide, y)
+    names = wide.get_feature_names_out()
+    kept = [str(names[i]) for i in np.flatnonzero(sparse.coef_[0])]
+    narrow = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), sublinear_tf=True, vocabulary=kept
+    )
+    x_narrow = narrow.fit_transform(texts)
+    ngrams = LogisticRegression(C=3.0, max_iter=5000, class_weight="balanced").fit(x_narrow, y)
+    vectors = np.array([ex.prepared.vector for ex in examples])
+    dense = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(vectors, y)
+    return DomainModel(
+        tuple(kept),
+        tuple(float(v) for v in narrow.idf_),
+        tuple(float(v) for v in ngrams.coef_[0]),
+        float(ngrams.intercept_[0]),
+        tuple(float(v) for v in dense.coef_[0]),
+        float(dense.intercept_[0]),
+    )
+
+
+def domain_logits(model: DomainModel, prepared: Prepared) -> tuple[float, float]:
+    return model.ngram_logit(prepared.text), model.vector_logit(prepared.vector)
+
+
+def assign_folds(items: Sequence[dict[str, Any]], k: int, seed: int = 0) -> list[int]:
+    """A fold number per item, stratified by type and source file (``_file``), shuffled."""
+    import random
+
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    strata: dict[str, list[int]] = {}
+    for i in order:
+        key = f"{items[i].get('type') or ANSWERABLE}/{items[i].get('_file', '')}"
+        strata.setdefault(key, []).append(i)
+    fold = [0] * len(items)
+    position = 0
+    for members in strata.values():
+        for i in members:
+            fold[i] = position % k
+            position += 1
+    return fold
+
+
+def choose_threshold(probabilities: Sequence[float], correct: Sequence[bool]) -> float:
+    """The threshold maximising correct answers − ``WRONG_COST`` × wrong answers."""
+    pairs = sorted(zip(probabilities, correct, strict=True), key=lambda p: -p[0])
+    best_gain, best_t, gain = 0.0, 1.0, 0.0
+    for i, (p, ok) in enumerate(pairs):
+        gain += 1.0 if ok else -WRONG_COST
+        next_p = pairs[i + 1][0] if i + 1 < len(pairs) else 0.0
+        if gain > best_gain and next_p < p:
+            best_gain, best_t = gain, (p + next_p) / 2
+    return round(best_t, 4)
+
+
+def fit(
+    examples: Sequence[Example],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    info: dict[str, Any] | None = None,
+) -> AnswerModel:
+    """Fit the whole answering model on ``examples`` (see the module docstring)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.preprocessing import StandardScaler
+
+    ranker = fit_ranker(examples)
+    fold = assign_folds([ex.item for ex in examples], folds, seed)
+    cross_domain: list[tuple[float, float]] = [(0.0, 0.0)] * len(examples)
+    for f in range(folds):
+        model = fit_domain([ex for ex, g in zip(examples, fold, strict=True) if g != f])
+        for i, ex in enumerate(examples):
+            if fold[i] == f:
+                cross_domain[i] = domain_logits(model, ex.prepared)
+    rows: list[list[float]] = []
+    correct: list[bool] = []
+    kept: list[int] = []
+    dummy = AnswerModel(ranker, model, ranker, 1.0)
+    for i, ex in enumerate(examples):
+        ranked = decision.rank(ex.prepared.pool, dummy)
+        if not ranked or ex.prepared.parts is None:
+            continue
+        rows.append(
+            decision.features(
+                ex.prepared.parts, ranked, ex.prepared.cues, cross_domain[i], ex.prepared.laws
+            )
+        )
+        correct.append(ex.correct_if_answered(ranked))
+        kept.append(i)
+    chosen = _logistic(decision.FEATURES, rows, correct, c=0.3, balanced=False)
+    scaler = StandardScaler().fit(rows)
+    held_out = cross_val_predict(
+        LogisticRegression(C=0.3, max_iter=5000),
+        scaler.transform(rows),
+        correct,
+        cv=folds,
+        method="predict_proba",
+    )[:, 1]
+    threshold = choose_threshold([float(p) for p in held_out], correct)
+    meta = {
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "questions": len(examples),
+        "wrong_cost": WRONG_COST,
+        **(info or {}),
+    }
+    return AnswerModel(ranker, fit_domain(examples), chosen, threshold, meta)
