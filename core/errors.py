@@ -19,9 +19,11 @@ channels translate an error to Chinese at the edge with ``prompts.messages.error
     │   ├── TicketNotFound
     │   ├── NotPermitted            the caller lacks the role (expert/admin) or is not the asker
     │   ├── AlreadyClaimed          someone else holds the ticket (``holder`` says who)
-    │   └── InvalidTransition       e.g. answering a closed ticket
-    ├── DeliveryError               a notifier could not deliver; retry later
-    │   └── PermanentDeliveryError  never retry (user blocked the bot, window closed for good)
+    │   ├── InvalidTransition       e.g. answering a closed ticket
+    │   └── StoreUnavailable        the database could not be reached, even after retries
+    ├── DeliveryError               a notifier did not deliver; retry later (``retry_after``)
+    │   ├── PermanentDeliveryError  never retry (user blocked the bot, window closed for good)
+    │   └── UncertainDelivery       the platform may have delivered it: never send it again
     └── InvalidQuestion             empty, too long or not text
 """
 
@@ -103,12 +105,41 @@ class InvalidTransition(EscalationError):
     code = "invalid_transition"
 
 
+class StoreUnavailable(EscalationError):
+    """The database did not answer (connection lost, server down, SQLite locked) after the
+    store's retries; nothing of the unit of work was written."""
+
+    code = "store_unavailable"
+
+
 class DeliveryError(QadeskError):
+    """Nothing (or only ``progress``: the parts of a long text that went out, as the channel
+    names them) reached the recipient; the outbox tries again, not before ``retry_after``
+    seconds when the platform said how long to wait (Telegram's 429)."""
+
     code = "delivery"
+
+    def __init__(
+        self,
+        detail: str = "",
+        retry_after: float | None = None,
+        progress: str = "",
+        **context: object,
+    ) -> None:
+        self.retry_after = retry_after
+        self.progress = progress
+        super().__init__(detail, **context)
 
 
 class PermanentDeliveryError(DeliveryError):
     code = "delivery_permanent"
+
+
+class UncertainDelivery(DeliveryError):
+    """The request reached the platform but its answer did not reach us (a read timeout, a
+    connection dropped mid-response): the message may be at the recipient already."""
+
+    code = "delivery_uncertain"
 
 
 class InvalidQuestion(QadeskError):

@@ -48,9 +48,14 @@ class ChatModel(Protocol):
 
 
 class Notifier(Protocol):
-    """Delivers one notification on one channel.
+    """Delivers one notification on one channel; returns what it delivered, if it can name it
+    (e.g. Telegram's ``chat:message`` ids), for the outbox to keep.
 
-    Raises ``DeliveryError`` when a retry may succeed, ``PermanentDeliveryError`` when not.
+    Raises ``DeliveryError`` when nothing reached the recipient and a retry may succeed (with
+    ``retry_after`` when the platform said when, ``progress`` when part of it went out),
+    ``PermanentDeliveryError`` when a retry cannot succeed, ``UncertainDelivery`` when the
+    platform may have delivered it (never sent again). ``notification.progress`` is what
+    earlier attempts delivered: only the rest is sent.
     """
 
-    async def send(self, notification: Notification) -> None: ...
+    async def send(self, notification: Notification) -> str | None: ...

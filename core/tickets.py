@@ -45,6 +45,7 @@ class NotificationKind(StrEnum):
     NEW_TICKET = "new_ticket"  # to experts
     REANNOUNCE = "reannounce"  # an unclaimed ticket, again
     TICKET_CLAIMED = "ticket_claimed"  # to experts (cards are updated)
+    DESK_REPLY = "desk_reply"  # to the asker: the reply to a question kept during an outage
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,9 @@ class Notification:
     """One message waiting in the outbox, for one recipient on one channel.
 
     ``text`` is the Chinese text to show; ``data`` carries structured fields a channel may
-    render differently (ticket id, domain, buttons).
+    render differently (ticket id, domain, buttons). ``progress`` is what earlier attempts
+    already delivered, as the channel reported it (e.g. the first of two Telegram messages):
+    the channel sends only the rest.
     """
 
     notification_id: int
@@ -62,3 +65,4 @@ class Notification:
     ticket_id: int | None = None
     data: dict[str, str] = field(default_factory=dict)
     attempts: int = 0
+    progress: str = ""

@@ -3,7 +3,9 @@
 SQLite (the default, one file in the data dir) is opened in WAL mode with foreign keys on and a
 busy timeout; every transaction that writes starts with ``BEGIN IMMEDIATE`` so concurrent
 writers queue up instead of failing when a reader tries to become a writer. PostgreSQL is used
-as is (row locks, ``SKIP LOCKED``).
+as is (row locks, ``SKIP LOCKED``), with a connect timeout so an unreachable server is noticed
+in seconds. Both pools check a connection before handing it out (``pool_pre_ping``), so one
+killed by the server or the network is replaced instead of failing the next transaction.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 5
 _READ_ONLY = "qadesk_read_only"
+_BUSY_TIMEOUT_MS = "qadesk_busy_timeout_ms"
 _UPGRADE_LOCK = threading.Lock()
 
 
@@ -35,16 +39,53 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return make_url(url_or_engine).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` with the connection settings the store relies on."""
+def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
+    """An engine for ``url`` with the connection settings the store relies on.
+
+    ``busy_timeout_s``: how long a SQLite writer waits for another one's lock before "database
+    is locked" (the store then retries, see :mod:`escalation.retry`).
+    """
+    parsed = make_url(url)
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        connect_args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
+        return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
     engine = create_engine(
-        url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
+        execution_options={_BUSY_TIMEOUT_MS: int(busy_timeout_s * 1000)},
     )
-    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "connect", _sqlite_on_connect(int(busy_timeout_s * 1000)))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def probe(engine: Engine, timeout_s: float = 1.0) -> None:
+    """Raise unless the database takes a write now (a connection, and on SQLite the write lock
+    within ``timeout_s``); nothing is written."""
+    if not is_sqlite(engine):
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+            connection.rollback()
+        return
+    configured = int(engine.get_execution_options().get(_BUSY_TIMEOUT_MS, BUSY_TIMEOUT_S * 1000))
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("ROLLBACK")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={configured}")
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
 
 
 def read_only(connection: Connection) -> Connection:
@@ -52,17 +93,20 @@ def read_only(connection: Connection) -> Connection:
     return connection.execution_options(**{_READ_ONLY: True})
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred and late).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+def _sqlite_on_connect(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred and late).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    return on_connect
 
 
 def _sqlite_on_begin(connection: Connection) -> None:

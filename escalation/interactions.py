@@ -76,9 +76,11 @@ class InteractionRepo:
         decision: str | None = None,
         kind: InteractionKind = InteractionKind.ASK,
         ticket_id: int | None = None,
+        at: datetime | None = None,
     ) -> int:
         """Store one exchange. ``question`` is what the user asked (default: the answer's
-        question); ``decision`` overrides the answer's (e.g. ``"invalid"``)."""
+        question); ``decision`` overrides the answer's (e.g. ``"invalid"``); ``at`` is when it
+        happened (default: now; earlier for a question kept on disk during an outage)."""
         interaction_id: int = self._conn.execute(
             insert(interactions)
             .values(
@@ -93,7 +95,7 @@ class InteractionRepo:
                 from_expert=answer.from_expert,
                 faq_id=answer.faq_id,
                 ticket_id=ticket_id,
-                created_at=self._clock.now(),
+                created_at=at or self._clock.now(),
             )
             .returning(interactions.c.id)
         ).scalar_one()

@@ -1,10 +1,25 @@
 """The notification outbox: messages written in the same transaction as the change they
 announce, delivered later by :class:`escalation.dispatcher.Dispatcher`.
 
-A dispatcher *leases* a batch (owner token + expiry) in a short transaction, delivers, then marks
-each notification sent, failed (retry at a later time) or dead. A lease that runs out — the
-dispatcher crashed or was killed mid-delivery — makes the notification deliverable again. On
-PostgreSQL the batch is picked with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never
+A notification goes ``pending`` → (leased) → ``sending`` → ``sent`` | ``pending`` again (a
+retry at a later time) | ``dead`` | ``uncertain``:
+
+* a dispatcher *leases* a batch (owner token + expiry) in a short transaction; a lease that
+  runs out before the send began makes the notification deliverable again;
+* right before it hands one to the channel it records the attempt (:meth:`OutboxRepo.begin`:
+  ``sending``, still under its own unexpired lease), and right before the channel's request
+  that may put the message in front of the user, that moment (:meth:`OutboxRepo.requested`,
+  see ``core.delivery``) — each in its own committed transaction;
+* after the send it records what happened, with what the channel reports it delivered
+  (``delivered_ref``: e.g. Telegram's ``chat:message`` ids) — also for a failure after part of
+  a long text went out, so the next attempt sends only the rest;
+* a ``sending`` row whose lease ran out means its dispatcher died or stopped. If no request had
+  left, the next lease round makes it ``pending`` again; if one had, the message may be at the
+  recipient: it becomes ``uncertain`` instead of being sent again. Neither Telegram nor WeChat
+  can tell a sender whether a message arrived, so such a row is not retried by itself; it stays
+  visible to admins (and the asker still finds the answer under their tickets).
+
+On PostgreSQL the batch is picked with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never
 wait on each other; on SQLite the immediate write transaction serialises them.
 """
 
@@ -27,8 +42,14 @@ from escalation.schema import outbox
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # an attempt is under way (or its dispatcher died during it)
     SENT = "sent"
     DEAD = "dead"
+    UNCERTAIN = "uncertain"  # an attempt ended without an answer: it may have arrived
+
+
+CRASHED = "the dispatcher stopped during the send; the message may have arrived"
+UNSENT = "the dispatcher stopped before the send"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +64,9 @@ class OutboxRecord:
     sent_at: datetime | None = None
     last_error: str | None = None
     lease_owner: str | None = None
+    attempt_started_at: datetime | None = None
+    request_started_at: datetime | None = None
+    delivered_ref: str | None = None
 
 
 def _notification(data: Any) -> Notification:
@@ -54,6 +78,7 @@ def _notification(data: Any) -> Notification:
         ticket_id=data["ticket_id"],
         data={str(k): str(v) for k, v in (data["data"] or {}).items()},
         attempts=data["attempts"],
+        progress=data["delivered_ref"] or "",
     )
 
 
@@ -68,6 +93,9 @@ def _record(row: Any) -> OutboxRecord:
         sent_at=data["sent_at"],
         last_error=data["last_error"],
         lease_owner=data["lease_owner"],
+        attempt_started_at=data["attempt_started_at"],
+        request_started_at=data["request_started_at"],
+        delivered_ref=data["delivered_ref"],
     )
 
 
@@ -116,10 +144,12 @@ class OutboxRepo:
         ``token`` until ``now + lease_seconds``.
 
         Each leased notification counts one more attempt (``attempts`` is then the number of the
-        attempt being made).
+        attempt being made). Attempts whose dispatcher died first are settled before (see
+        :meth:`settle_abandoned`).
         """
         now = now or self._clock.now()
         until = now + timedelta(seconds=lease_seconds)
+        self.settle_abandoned(now)
         due = and_(
             outbox.c.status == OutboxStatus.PENDING.value,
             outbox.c.next_attempt_at <= now,
@@ -148,24 +178,125 @@ class OutboxRepo:
         )
         return [_notification(row._mapping) for row in rows]
 
-    def mark_sent(self, notification_id: int, token: str) -> bool:
-        """Delivered. False if the lease was lost (another dispatcher took it over)."""
+    def settle_abandoned(self, now: datetime) -> int:
+        """``sending`` rows whose lease ran out (their dispatcher died or stopped): back to
+        ``pending`` when no request had left, else ``uncertain``; how many."""
+        abandoned = and_(outbox.c.status == OutboxStatus.SENDING.value, outbox.c.lease_until < now)
+        unsent = self._conn.execute(
+            update(outbox)
+            .where(abandoned, outbox.c.request_started_at.is_(None))
+            .values(
+                status=OutboxStatus.PENDING.value,
+                lease_owner=None,
+                lease_until=None,
+                next_attempt_at=now,
+                last_error=UNSENT,
+            )
+        ).rowcount
+        maybe_sent = self._conn.execute(
+            update(outbox)
+            .where(abandoned)
+            .values(status=OutboxStatus.UNCERTAIN.value, last_error=CRASHED)
+        ).rowcount
+        return int(unsent or 0) + int(maybe_sent or 0)
+
+    def begin(
+        self, notification_id: int, token: str, lease_seconds: float, now: datetime | None = None
+    ) -> bool:
+        """Record that the send is about to start, under ``token``'s lease (renewed for
+        ``lease_seconds``). False when the lease ran out or went to another dispatcher: then
+        this one must not send."""
+        now = now or self._clock.now()
+        result = self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == notification_id,
+                outbox.c.lease_owner == token,
+                outbox.c.status == OutboxStatus.PENDING.value,
+                outbox.c.lease_until >= now,
+            )
+            .values(
+                status=OutboxStatus.SENDING.value,
+                attempt_started_at=now,
+                request_started_at=None,
+                lease_until=now + timedelta(seconds=lease_seconds),
+            )
+        )
+        return result.rowcount == 1
+
+    def requested(
+        self, notification_id: int, token: str, progress: str | None, now: datetime | None = None
+    ) -> bool:
+        """Record that a request which may deliver the message leaves now (with what was
+        delivered before it). False when the attempt is no longer this dispatcher's."""
+        values: dict[str, Any] = {"request_started_at": now or self._clock.now()}
+        if progress:
+            values["delivered_ref"] = progress
+        result = self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == notification_id,
+                outbox.c.lease_owner == token,
+                outbox.c.status == OutboxStatus.SENDING.value,
+            )
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    def mark_sent(self, notification_id: int, token: str, ref: str | None = None) -> bool:
+        """Delivered (``ref``: what the channel says it sent). Also after the row was marked
+        ``uncertain`` because this dispatcher outlived its lease: it did arrive. False when
+        another dispatcher owns the row."""
         return self._settle(
             notification_id,
             token,
+            (OutboxStatus.SENDING, OutboxStatus.UNCERTAIN),
             status=OutboxStatus.SENT.value,
             sent_at=self._clock.now(),
             last_error=None,
+            delivered_ref=ref,
         )
 
-    def retry(self, notification_id: int, token: str, error: str, at: datetime) -> bool:
-        """Delivery failed for now; try again at ``at``."""
-        return self._settle(notification_id, token, next_attempt_at=at, last_error=error)
+    def retry(
+        self, notification_id: int, token: str, error: str, at: datetime, ref: str | None = None
+    ) -> bool:
+        """Nothing (or, with ``ref``, only that part) reached the recipient; try again at
+        ``at``. Also after the row was marked ``uncertain`` while this dispatcher could not
+        reach the database: it knows nothing went out."""
+        values: dict[str, Any] = {"next_attempt_at": at, "last_error": error}
+        if ref:
+            values["delivered_ref"] = ref
+        return self._settle(
+            notification_id,
+            token,
+            (OutboxStatus.SENDING, OutboxStatus.UNCERTAIN),
+            status=OutboxStatus.PENDING.value,
+            **values,
+        )
 
     def dead(self, notification_id: int, token: str, error: str) -> bool:
         """Delivery can never succeed; keep the error for admins."""
         return self._settle(
-            notification_id, token, status=OutboxStatus.DEAD.value, last_error=error
+            notification_id,
+            token,
+            (OutboxStatus.SENDING, OutboxStatus.UNCERTAIN),
+            status=OutboxStatus.DEAD.value,
+            last_error=error,
+        )
+
+    def uncertain(
+        self, notification_id: int, token: str, error: str, ref: str | None = None
+    ) -> bool:
+        """The attempt ended without an answer from the platform: never send it again."""
+        values: dict[str, Any] = {"last_error": error}
+        if ref:
+            values["delivered_ref"] = ref
+        return self._settle(
+            notification_id,
+            token,
+            (OutboxStatus.SENDING,),
+            status=OutboxStatus.UNCERTAIN.value,
+            **values,
         )
 
     def records(
@@ -186,11 +317,17 @@ class OutboxRepo:
         found = {str(status): int(count) for status, count in rows}
         return {s.value: found.get(s.value, 0) for s in OutboxStatus}
 
-    def _settle(self, notification_id: int, token: str, **values: Any) -> bool:
+    def _settle(
+        self,
+        notification_id: int,
+        token: str,
+        statuses: tuple[OutboxStatus, ...],
+        **values: Any,
+    ) -> bool:
         mine: ColumnElement[bool] = and_(
             outbox.c.id == notification_id,
             outbox.c.lease_owner == token,
-            outbox.c.status == OutboxStatus.PENDING.value,
+            outbox.c.status.in_([s.value for s in statuses]),
         )
         result = self._conn.execute(
             update(outbox).where(mine).values(lease_owner=None, lease_until=None, **values)

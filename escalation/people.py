@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from core.people import Domain, Role, UserRef
 from escalation.clock import Clock
@@ -122,10 +122,17 @@ class PeopleRepo:
             return takers
         return [p for p in takers if p.covers(domain)]
 
-    def mark_inbound(self, user: UserRef) -> None:
+    def mark_inbound(self, user: UserRef, at: datetime | None = None) -> None:
+        """``user`` wrote to us now (or ``at``: a message stored late; never moves back)."""
         self.touch(user)
+        moment = at or self._clock.now()
         self._conn.execute(
-            update(people).where(people.c.key == user.key).values(last_inbound_at=self._clock.now())
+            update(people)
+            .where(
+                people.c.key == user.key,
+                or_(people.c.last_inbound_at.is_(None), people.c.last_inbound_at < moment),
+            )
+            .values(last_inbound_at=moment)
         )
 
     def last_inbound(self, user: UserRef) -> datetime | None:

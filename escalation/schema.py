@@ -150,7 +150,7 @@ outbox = Table(
     Column("text", Text, nullable=False),
     Column("ticket_id", Integer, ForeignKey("tickets.id")),
     Column("data", JSON, nullable=False),
-    Column("status", String(10), nullable=False),  # pending | sent | dead
+    Column("status", String(10), nullable=False),  # pending | sending | sent | dead | uncertain
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime(), nullable=False),
     Column("lease_owner", String(100)),
@@ -158,6 +158,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
+    Column("attempt_started_at", UTCDateTime()),  # the latest send began
+    Column("request_started_at", UTCDateTime()),  # …and its request left (it may have arrived)
+    Column("delivered_ref", Text),  # what the channel delivered (e.g. Telegram message ids)
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
 
@@ -235,4 +238,12 @@ ticket_messages = Table(
     Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_ticket_messages_ticket_id", "ticket_id"),
+)
+
+spooled_questions = Table(  # questions kept on disk during an outage, once in the database
+    "spooled_questions",
+    metadata,
+    Column("spool_id", String(64), primary_key=True),
+    Column("interaction_id", Integer),
+    Column("drained_at", UTCDateTime(), nullable=False),
 )

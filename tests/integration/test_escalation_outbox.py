@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind
 from escalation.backoff import Backoff
+from escalation.db import alembic_config, make_engine, upgrade
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
 from escalation.store import EscalationStore
@@ -76,7 +79,13 @@ async def test_notifications_are_delivered_once_and_marked_sent(store: Escalatio
     assert notifier.sent[0].data == {"i": "0"}
     assert set(status_of(store).values()) == {OutboxStatus.SENT}
     with store.reading() as tx:
-        assert tx.outbox.counts() == {"pending": 0, "sent": 3, "dead": 0}
+        assert tx.outbox.counts() == {
+            "pending": 0,
+            "sending": 0,
+            "sent": 3,
+            "dead": 0,
+            "uncertain": 0,
+        }
 
 
 async def test_a_failed_delivery_is_retried_after_a_backoff(store: EscalationStore) -> None:
@@ -285,7 +294,10 @@ def test_a_dispatcher_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
     assert entered.wait(timeout=120), "the dispatcher never reached its notifier"
     doomed.kill()
     doomed.join(timeout=60)
-    assert status_of(store) == dict.fromkeys(ids, OutboxStatus.PENDING)
+    # its notifier never started a request: nothing can have arrived, all three go out again
+    assert status_of(store) == {ids[0]: OutboxStatus.SENDING} | dict.fromkeys(
+        ids[1:], OutboxStatus.PENDING
+    )
 
     notifier = RecordingNotifier()
     restarted = Dispatcher(store, {"telegram": notifier}, owner="restarted", lease_seconds=60)
@@ -305,3 +317,31 @@ async def test_the_dispatchers_own_clock_decides_what_is_due(store: EscalationSt
     assert await Dispatcher(store, {"telegram": notifier}, owner="on-time").run_once() == 0
     assert await Dispatcher(store, {"telegram": notifier}, clock=later, owner="w2").run_once() == 1
     assert notifier.ids() == [nid]
+
+
+def test_the_delivery_attempts_migration_keeps_queued_notifications_and_goes_back(
+    database: str,
+) -> None:
+    upgrade(database, "0002")
+    engine = make_engine(database)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO people (key, channel, user_id, role, domains, created_at, updated_at)"
+                " VALUES ('telegram:1', 'telegram', '1', 'asker', '', '2025-01-01', '2025-01-01')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO outbox (kind, recipient_channel, recipient_user_id, text, data, "
+                "status, attempts, next_attempt_at, created_at) VALUES ('expert_answer', "
+                "'telegram', '1', '答复', '{}', 'pending', 0, '2025-01-01', '2025-01-01')"
+            )
+        upgrade(database)
+        columns = {c["name"] for c in inspect(engine).get_columns("outbox")}
+        assert {"attempt_started_at", "request_started_at", "delivered_ref"} <= columns
+        with engine.connect() as connection:
+            kept = connection.exec_driver_sql("SELECT text, status FROM outbox").all()
+        assert [tuple(row) for row in kept] == [("答复", "pending")]
+        command.downgrade(alembic_config(database), "0002")
+        assert "spooled_questions" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
