@@ -3,6 +3,10 @@
 :meth:`Intake.gate` runs first (handler group -1): it drops re-deliveries (the desk remembers
 which updates any worker has seen, for a few days) and throttles a flooding sender in a private
 chat.
+Flood control counts messages by the time they were sent (Telegram's ``date``), so a backlog
+released at once — after an outage or a restart — is not taken for a flood. When the desk's
+store is unavailable the update cannot be checked against earlier deliveries; it is handled
+anyway (the desk keeps the question and says so) rather than dropped.
 :meth:`Intake.on_error` is the one error handler: it logs with context first, then tells the
 user politely, unless the user blocked the bot.
 """
@@ -18,6 +22,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 import prompts
+from core.errors import StoreUnavailable
 
 from .render import html_text
 from .sending import send_html
@@ -62,16 +67,30 @@ class Intake:
         if user is None or chat is None:
             return
         if chat.type == Chat.PRIVATE:
-            verdict = self.s.flood.check(str(user.id), self.s.clock())
+            verdict = self.s.flood.check(str(user.id), self.sent_at(update))
             if verdict is not Verdict.ALLOW:
                 log.info("throttled user_id=%s verdict=%s", user.id, verdict.value)
                 await self._slow_down(update, context, verdict)
                 raise ApplicationHandlerStop
         key = inbound_key(update, context.bot.id)
-        first = await self.s.state(self.s.desk.record_inbound, user_ref(user), key)
+        try:
+            first = await self.s.state(self.s.desk.record_inbound, user_ref(user), key)
+        except StoreUnavailable as exc:
+            log.warning("dedup_unavailable update_id=%s error=%s", update.update_id, exc.detail)
+            first = True
         if not first:
             log.info("duplicate_update update_id=%s", update.update_id)
             raise ApplicationHandlerStop
+
+    def sent_at(self, update: Update) -> float:
+        """When the user sent this (seconds): the message's date, never later than now; for a
+        button press, now."""
+        now = self.s.clock()
+        message = update.message or update.edited_message
+        if message is None or update.callback_query is not None:
+            return now
+        moment = message.edit_date if update.edited_message is not None else message.date
+        return min(moment.timestamp(), now) if moment is not None else now
 
     async def _slow_down(self, update: Update, context: Context, verdict: Verdict) -> None:
         busy = prompts.text("telegram.ask.busy")

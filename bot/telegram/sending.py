@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
@@ -36,8 +37,11 @@ async def send_html(
     messages: Sequence[str],
     reply_markup: InlineKeyboardMarkup | None = None,
     reply_to: int | None = None,
+    rate_limit_args: int | None = None,
 ) -> list[Message]:
-    """Send escaped HTML ``messages`` in order; buttons under the last one."""
+    """Send escaped HTML ``messages`` in order; buttons under the last one.
+    ``rate_limit_args``: see :mod:`.network` (``NO_WAITING``: raise a 429 at once)."""
+    extra: dict[str, Any] = {} if rate_limit_args is None else {"rate_limit_args": rate_limit_args}
     sent: list[Message] = []
     last = len(messages) - 1
     for index, text in enumerate(messages):
@@ -54,6 +58,7 @@ async def send_html(
                 link_preview_options=_NO_PREVIEW,
                 reply_markup=reply_markup if index == last else None,
                 reply_parameters=reply,
+                **extra,
             )
         )
     return sent

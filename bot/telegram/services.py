@@ -56,7 +56,7 @@ class BotServices:
     max_file_bytes: int
     tuning: Tuning = field(default_factory=Tuning)
     flood: FloodGate = field(init=False)
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time  # wall clock: flood control compares message dates
     _pools: dict[str, ThreadPoolExecutor] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -5,6 +5,11 @@ one token. When the bucket is empty the first message gets a short "slow down" r
 (:attr:`Verdict.WARN`); later ones are dropped silently (:attr:`Verdict.DROP`) until a token is
 back, so a flood never turns into a flood of replies. Other senders have their own buckets and
 are never slowed. Time is passed in, so tests need no clock.
+
+The time given is when the message was *sent*, not when it is handled: a backlog (messages that
+waited during an outage or a restart) is counted at the pace its sender wrote it, so it does
+not trip the limit when it is released all at once. Times may arrive out of order; a bucket
+never moves back in time.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ class TokenBucket:
         """Take one token at time ``now`` (seconds); False when none is left."""
         elapsed = max(0.0, now - self.updated)
         self.tokens = min(self.capacity, self.tokens + elapsed * self.refill_per_s)
-        self.updated = now
+        self.updated = max(self.updated, now)
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True

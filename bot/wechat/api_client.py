@@ -38,11 +38,13 @@ TRANSIENT = frozenset({-1, 45009, 45011})  # system busy, frequency limits
 
 
 class WeChatApiError(Exception):
-    """WeChat refused a call (``errcode``), or it did not arrive (``errcode`` is None)."""
+    """WeChat refused a call (``errcode``), or its answer did not arrive (``errcode`` is None;
+    ``may_have_arrived`` when the request itself went out: WeChat may have carried it out)."""
 
-    def __init__(self, errcode: int | None, errmsg: str = "") -> None:
+    def __init__(self, errcode: int | None, errmsg: str = "", *, may_have_arrived: bool = False):
         self.errcode = errcode
         self.errmsg = errmsg
+        self.may_have_arrived = may_have_arrived
         super().__init__(f"errcode={errcode} errmsg={errmsg}")
 
     @property
@@ -188,8 +190,22 @@ class WeChatApi:
                     continue
                 raise WeChatApiError(code, str(exc.errmsg or "")) from None
             except requests.RequestException as exc:
-                raise WeChatApiError(None, type(exc).__name__) from None
+                raise WeChatApiError(
+                    None, type(exc).__name__, may_have_arrived=_sent(exc)
+                ) from None
             if not isinstance(result, dict):
-                raise WeChatApiError(None, "response is not JSON")
+                raise WeChatApiError(None, "response is not JSON", may_have_arrived=True)
             return result
         raise WeChatApiError(None, "token refused twice")  # pragma: no cover - loop returns
+
+
+def _sent(error: requests.RequestException) -> bool:
+    """Whether a request that failed with ``error`` went out (its answer is what is missing):
+    not when the connection was refused or never made."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    text = str(error)
+    return not (
+        isinstance(error, requests.ConnectionError)
+        and ("NewConnectionError" in text or "Connection refused" in text)
+    )

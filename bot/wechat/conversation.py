@@ -21,7 +21,7 @@ import prompts
 from bot.wechat.protocol import Inbound, InboundKind
 from bot.wechat.rendering import join_texts
 from bot.wechat.state import ChannelState
-from core.errors import QadeskError
+from core.errors import QadeskError, StoreUnavailable
 from core.people import UserRef
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,10 @@ class Conversation:
                 return None  # menu links, location reports, scans: nothing to say
         elif inbound.kind is InboundKind.OTHER:
             return None
-        held = await self._state.take_held(user)
+        try:
+            held = await self._state.take_held(user)
+        except StoreUnavailable:  # they stay held for the next message
+            held = []
         try:
             body = await self._body(inbound, command, bool(held))
         except QadeskError as exc:
@@ -106,6 +109,8 @@ class Conversation:
 
     async def _ask(self, user: UserRef, question: str) -> str:
         reply = await self._state.work(self._desk.ask, user, question)
+        if not reply.interaction_id:  # the desk could not record it (and says so)
+            return reply.text
         if reply.offer_feedback and reply.ticket is None:
             await self._state.set_last_interaction(user, reply.interaction_id)
             return f"{reply.text}\n\n{prompts.text('wechat.feedback_hint')}"

@@ -19,6 +19,7 @@ For every delivery of a message:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -29,6 +30,7 @@ from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import Inbound, log_ref
 from bot.wechat.rendering import paginate
 from bot.wechat.state import ChannelState
+from core.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,8 @@ class Responder:
             job, deadline - loop.time(), connected, lambda text: self._claim(job, text, room)
         )
         if passive is not None:
-            await self._state.save_passive(inbound.key, passive)
+            with contextlib.suppress(StoreUnavailable):  # a re-delivery then says "pending"
+                await self._state.save_passive(inbound.key, passive)
             log.info("wechat_reply ref=%s path=passive", inbound.ref)
             return passive
         if job.ready.is_set() and job.text is None:
@@ -94,6 +97,9 @@ class Responder:
     async def _decide(self, job: AnswerJob, inbound: Inbound) -> None:
         try:
             first = await self._state.record_inbound(inbound.user, inbound.key)
+        except StoreUnavailable as exc:  # cannot tell a re-delivery: answer (the desk keeps it)
+            log.warning("wechat_dedup_unavailable ref=%s error=%s", inbound.ref, exc.detail)
+            first = True
         except BaseException:
             self.jobs.remote(job)  # followers must not wait for a job that never starts
             raise

@@ -22,6 +22,7 @@ import prompts
 from bot.wechat.api_client import NOT_PERMITTED, WeChatApi, WeChatApiError
 from bot.wechat.rendering import MAX_CUSTOMER_SERVICE_PARTS, MAX_TEXT_BYTES, paginate
 from bot.wechat.state import ChannelState
+from core import delivery
 from core.people import UserRef
 
 log = logging.getLogger(__name__)
@@ -115,11 +116,12 @@ class Pusher:
         assert self._api is not None
         delays = iter(self._retry_delays)
         while True:
+            await delivery.about_to_send()  # an outbox delivering this notes it first
             try:
                 await self._api.send_text(user.user_id, part)
                 return
-            except WeChatApiError as exc:
-                delay = next(delays, None) if exc.transient else None
+            except WeChatApiError as exc:  # never again once it may have arrived
+                delay = next(delays, None) if exc.transient and not exc.may_have_arrived else None
                 if delay is None:
                     raise
                 log.info("wechat_push_retry errcode=%s delay_s=%s", exc.errcode, delay)

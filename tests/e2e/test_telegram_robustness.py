@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -86,6 +87,22 @@ async def test_a_flood_from_one_user_is_throttled_without_slowing_others(api, de
     assert len([p for p in alice if ANSWER in p]) == 3
     assert [q for u, q in desk.asked if u.user_id == "1001"] == ["3C 第0次", "3C 第1次", "3C 第2次"]
     assert [m.plain for m in api.messages(1002) if m.plain == busy] == []
+
+
+async def test_a_backlog_released_at_once_is_counted_as_it_was_sent_not_as_a_flood(api, desk):
+    """Questions written a minute apart that wait (an outage, a restart) and reach the bot at
+    once are answered, not throttled."""
+    tuning = replace(FAST, flood_capacity=3, flood_refill_per_s=0.05)
+    tg = Telegram(api)
+    written = int(time.time()) - 12 * 60
+    for n in range(12):  # waiting before the bot even starts
+        message = tg._message(ALICE, None, text=f"3C 第{n}次")
+        await api.push_update({"message": message | {"date": written + 60 * n}})
+    async with running_bot(api, desk, tuning=tuning):
+        await api.wait_for(lambda: len(api.messages(1001)) == 12, what="twelve answers")
+    busy = prompts.text("telegram.ask.busy")
+    assert [m.plain for m in api.messages(1001) if m.plain == busy] == []
+    assert len([q for u, q in desk.asked if u.user_id == "1001"]) == 12
 
 
 async def test_a_slow_answer_for_one_user_does_not_block_others(api, desk):

@@ -90,6 +90,7 @@ class Fault:
     retry_after: int | None
     times: int
     chat_id: int | None = None
+    after: int = 0  # matching calls that pass before the fault starts
 
 
 @dataclass
@@ -163,12 +164,13 @@ class FakeBotApi:
 
     # --- what tests set up ----------------------------------------------------------------
     def fail(self, method: str, status: int, description: str = "", *, retry_after: int | None = None,
-             times: int = 1, chat_id: int | None = None) -> None:  # fmt: skip
-        """The next ``times`` calls of ``method`` (to ``chat_id``, if given) fail."""
+             times: int = 1, chat_id: int | None = None, after: int = 0) -> None:  # fmt: skip
+        """The next ``times`` calls of ``method`` (to ``chat_id``, if given) fail, once ``after``
+        of them went through."""
         default = {400: "Bad Request: injected", 403: "Forbidden: bot was blocked by the user",
                    429: f"Too Many Requests: retry after {retry_after}", 502: "Bad Gateway"}  # fmt: skip
         self._faults.append(Fault(method, status, description or default.get(status, "Error"),
-                                  retry_after, times, chat_id))  # fmt: skip
+                                  retry_after, times, chat_id, after))  # fmt: skip
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -311,6 +313,9 @@ class FakeBotApi:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         for fault in self._faults:
             if fault.method == method and fault.times > 0 and fault.chat_id in (None, chat):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 raise ApiError(fault.status, fault.description, fault.retry_after)
 

@@ -46,6 +46,21 @@ def test_gate_forgets_least_recent_senders_beyond_its_size():
     assert gate.check("c", 0.0) is Verdict.WARN
 
 
+def test_a_backlog_is_counted_at_the_pace_it_was_sent_whenever_it_is_handled():
+    gate = FloodGate(capacity=2, refill_per_s=0.1)
+    sent = [0.0, 10.0, 20.0, 30.0, 40.0]  # one message every ten seconds, handled all at once
+    assert [gate.check("u1", t) for t in sent] == [Verdict.ALLOW] * 5
+    assert [gate.check("u2", 0.0) for _ in range(3)][-1] is Verdict.WARN  # a real flood still is
+
+
+def test_a_bucket_does_not_move_back_in_time():
+    bucket = TokenBucket(capacity=1, refill_per_s=0.1)
+    assert bucket.take(100.0) is True
+    assert bucket.take(90.0) is False  # an older message handled later earns nothing
+    assert bucket.take(105.0) is False  # half a token since 100
+    assert bucket.take(110.0) is True
+
+
 @pytest.mark.parametrize(("capacity", "rate"), [(0, 1), (1, 0), (0.5, 1)])
 def test_gate_refuses_nonsense_settings(capacity: float, rate: float):
     with pytest.raises(ValueError):
