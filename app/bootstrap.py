@@ -108,10 +108,10 @@ class Container:
     console_admin: UserRef = CONSOLE_ADMIN
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def dispatcher(self, notifiers: dict[str, Notifier]) -> Any:
+    def dispatcher(self, notifiers: dict[str, Notifier], **options: Any) -> Any:
         from escalation.dispatcher import Dispatcher
 
-        return Dispatcher(self.store, notifiers)
+        return Dispatcher(self.store, notifiers, **options)
 
     def close(self) -> None:
         self.store.close()
@@ -142,12 +142,15 @@ def build(
     from datetime import timedelta
 
     from desk.service import Desk
+    from desk.spool import QuestionSpool
     from escalation.store import EscalationStore
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kb = knowledge or build_knowledge(settings, embedder, reindex=reindex, bulk=bulk)
     pipeline = build_pipeline(settings, kb)
-    store = EscalationStore.open(settings.sqlalchemy_url)
+    store = EscalationStore.open(
+        settings.sqlalchemy_url, busy_timeout_s=settings.database_busy_timeout_s
+    )
     store.seed_roles(
         admins=[*settings.admins, CONSOLE_ADMIN.key],
         experts=[*settings.experts, CONSOLE_ADMIN.key],
@@ -159,6 +162,7 @@ def build(
         expert_destinations=expert_destinations(settings),
         max_question_chars=settings.max_question_chars,
         reannounce_after=timedelta(minutes=settings.reannounce_after_minutes),
+        spool=QuestionSpool(settings.spool_dir),
     )
     return Container(settings, kb, pipeline, store, desk)
 

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file in the data dir."
     )
+    database_busy_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="How long a SQLite writer waits for another's lock before the store retries "
+        "(questions it still cannot store are kept in the data dir's spool).",
+    )
     chroma_host: str | None = Field(None, description="Chroma server host; default: embedded.")
     chroma_port: int = Field(8000, description="Chroma server port.")
     library_dir: Path = Field(Path("library"), description="Documents ingested by `qadesk setup`.")
@@ -130,3 +136,8 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Questions kept on disk while the database is unavailable."""
+        return self.data_dir / "spool"

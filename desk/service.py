@@ -13,20 +13,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import prompts
-from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
+from core.answers import Answer, Decision, EscalationReason, FaqEntry
 from core.documents import SourceDocument
-from core.errors import InvalidQuestion, NotPermitted
+from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
 from core.people import Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
 from desk import roles, texts
 from desk.announce import Announcer
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
 from desk.channel_state import ChannelState
+from desk.deferred import DeferredQuestions
 from desk.library_admin import LibraryAdmin
 from desk.ports import Ingestor, Library
+from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
+from desk.spool import QuestionSpool
 from escalation.clock import Clock
-from escalation.domains import infer_domain
 from escalation.faq import FaqRecord
 from escalation.interactions import InteractionKind
 from escalation.people import Person
@@ -44,7 +46,8 @@ class Desk(ChannelState):
     ``knowledge`` answers and keeps FAQ entries and documents; ``store`` is the escalation
     store; ``ingest`` adds files to the library. ``expert_destinations`` are shared places that
     hear about every ticket (the Telegram expert group, a WeCom robot). Unclaimed tickets are
-    announced again after ``reannounce_after`` (see :meth:`reannounce_due`).
+    announced again after ``reannounce_after`` (see :meth:`reannounce_due`). Questions the
+    store cannot take go to ``spool`` (see :mod:`desk.deferred` and :meth:`drain_spool`).
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class Desk(ChannelState):
         clock: Clock | None = None,
         max_question_chars: int = 1000,
         reannounce_after: timedelta = timedelta(minutes=30),
+        spool: QuestionSpool | None = None,
     ) -> None:
         self._knowledge = knowledge
         self._store = store
@@ -65,6 +69,8 @@ class Desk(ChannelState):
         self._reannounce_after = reannounce_after
         self._announce = Announcer(expert_destinations)
         self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
+        self._questions = QuestionRecorder(self._announce)
+        self._deferred = DeferredQuestions(spool, store, self._clock, self._questions.question)
 
     @property
     def store(self) -> EscalationStore:
@@ -72,7 +78,8 @@ class Desk(ChannelState):
 
     # --- askers -----------------------------------------------------------------------------
     def ask(self, user: UserRef, text: str) -> Reply:
-        """Answer from the library, or open (or find) a ticket for an expert."""
+        """Answer from the library, or open (or find) a ticket for an expert. When the store
+        stays unavailable the question is kept on disk and the asker told so."""
         question = " ".join(text.split())
         problem = self._problem(question)
         if problem is None:
@@ -85,19 +92,20 @@ class Desk(ChannelState):
                     problem = answer.text or prompts.error_text(InvalidQuestion.code)
         if problem is not None:
             refused = Answer(question, Decision.ESCALATE, problem, reason=EscalationReason.INVALID)
-            with self._store.transaction() as tx:
-                tx.people.touch(user)
-                iid = tx.interactions.record(user, refused, question=question, decision="invalid")
+            try:
+                iid = self._store.run(
+                    lambda tx: self._questions.refused(tx, user, question, refused), what="refused"
+                )
+            except StoreUnavailable:  # nothing to keep: the asker has all there is to say
+                iid = 0
             log.info("question refused interaction=%s", iid)
             return Reply(iid, problem, refused, offer_feedback=False)
-        with self._store.transaction() as tx:
-            tx.people.touch(user)
-            iid = tx.interactions.record(user, answer, question=question)
-            if answer.decision is Decision.ANSWER:
-                ticket, repeated = None, False
-            else:
-                # an escalation's text is the notice to the asker, not a draft for the expert
-                ticket, repeated = self._open_ticket(tx, user, question, "", answer.citations, iid)
+        try:
+            iid, ticket, repeated = self._store.run(
+                lambda tx: self._questions.question(tx, user, question, answer), what="question"
+            )
+        except StoreUnavailable:
+            return self._deferred.keep(user, question, answer)
         log.info(
             "question handled interaction=%s decision=%s confidence=%.2f ticket=%s",
             iid,
@@ -109,6 +117,15 @@ class Desk(ChannelState):
             return Reply(iid, answer.text, answer)
         reply = texts.escalated_reply(ticket, answer.citations, repeated)
         return Reply(iid, reply, answer, ticket, offer_feedback=False)
+
+    def drain_spool(self, limit: int = 100) -> int:
+        """Store the questions kept on disk during an outage (the server runs this
+        periodically; several workers may); how many were stored."""
+        return self._deferred.drain(limit)
+
+    def spooled(self) -> int:
+        """How many questions wait on disk for the store."""
+        return self._deferred.waiting()
 
     def feedback(self, user: UserRef, interaction_id: int, helpful: bool) -> FeedbackResult:
         """有用 / 没解决 on a desk answer (or on an expert's answer, which closes or reopens the
@@ -139,7 +156,7 @@ class Desk(ChannelState):
                 if ticket.status in ACTIVE:
                     return ticket
             tx.people.touch(user)
-            ticket, _ = self._open_ticket(
+            ticket, _ = self._questions.open_ticket(
                 tx, user, found.question, found.answer_text, found.citations, interaction_id
             )
             return ticket
@@ -356,39 +373,6 @@ class Desk(ChannelState):
         if len(question) > self._max_chars:
             return texts.too_long(len(question), self._max_chars)
         return None
-
-    def _open_ticket(
-        self,
-        tx: Transaction,
-        user: UserRef,
-        question: str,
-        draft: str,
-        passages: Sequence[Citation],
-        interaction_id: int,
-    ) -> tuple[Ticket, bool]:
-        """The asker's open ticket for this question, or a new one announced to experts."""
-        tx.people.lock(user)  # the same question arriving twice at once: one ticket
-        repeat = tx.tickets.find_repeat(user, question)
-        if repeat is not None:
-            tx.interactions.link_ticket(interaction_id, repeat.ticket_id)
-            return repeat, True
-        ticket = tx.tickets.open(
-            user,
-            question,
-            infer_domain(question, passages),
-            draft_answer=draft,
-            passages=passages,
-            interaction_id=interaction_id,
-        )
-        tx.interactions.link_ticket(interaction_id, ticket.ticket_id)
-        queued = self._announce.new_ticket(tx, ticket)
-        log.info(
-            "ticket opened ticket=%s domain=%s notified=%s",
-            ticket.ticket_id,
-            ticket.domain.value,
-            queued,
-        )
-        return ticket, False
 
     def _reopen(self, tx: Transaction, user: UserRef, ticket_id: int) -> Ticket:
         ticket = tx.tickets.reopen(ticket_id, user)
