@@ -78,6 +78,19 @@ def build_knowledge(
     )
 
 
+def build_store(settings: Settings, *, recover: bool = True) -> Any:
+    """The library's document store alone (no answering), e.g. to check it as it is."""
+    from knowledge.store import open_store
+
+    return open_store(
+        build_embedder(settings),
+        settings.index_dir,
+        chroma_host=settings.chroma_host,
+        chroma_port=settings.chroma_port,
+        recover=recover,
+    )
+
+
 def build_pipeline(settings: Settings, store: Any) -> Any:
     from ingest.pipeline import IngestPipeline
 

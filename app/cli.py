@@ -4,6 +4,7 @@ stats from ``app.cli_escalation``)."""
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -91,6 +92,7 @@ def ingest(
                 typer.echo(f"{err['file']}: {err['error']}", err=True)
         raise typer.Exit(1 if result["errors"] and not result["documents"] else 0)
     container = bootstrap.build(settings, bulk=True)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # a document half written is undone
     report = _ingest_with_progress(container.pipeline, paths, quiet=as_json)
     for result in report.results:
         if result.replaced is not None:  # expert answers citing the old version need review
@@ -103,6 +105,10 @@ def ingest(
             typer.echo(f"{err.file}: {err.error}", err=True)
     container.close()
     raise typer.Exit(1 if report.errors and not report.results else 0)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _ingest_with_progress(pipeline: Any, paths: list[Path], *, quiet: bool) -> Any:
@@ -170,6 +176,54 @@ def docs_remove(doc_id: str) -> None:
     finally:
         container.close()
     typer.echo(f"removed {doc.doc_id} {doc.file_name} 《{doc.title}》")
+
+
+@docs_cli.command("check")
+def docs_check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Fix what can be fixed and say what was done.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Verify the vector and keyword indexes against the document cards (exit 1 while
+    problems remain)."""
+    try:
+        result = bootstrap.build_store(_settings(), recover=False).check(repair=repair)
+    except QadeskError as exc:
+        _fail(exc.detail)
+        return
+    if as_json:
+        _echo_json(result.as_dict())
+    else:
+        for line in _check_lines(result, repair):
+            typer.echo(line)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _check_lines(result: Any, repaired: bool) -> list[str]:
+    """The check as admins read it: what was repaired, each problem and its fix, a summary."""
+    lines = [f"repaired: {f.detail}" for f in result.repaired]
+    for finding in result.findings:
+        label = "problem" if finding.problem else "note"
+        where = f"{finding.file_name} ({finding.doc_id}): " if finding.doc_id else ""
+        lines.append(f"{label} [{finding.code}] {where}{finding.detail}")
+        if finding.problem and finding.fix:
+            lines.append(f"    --repair will {finding.fix}")
+    keywords = (
+        "keyword index rebuilt by every worker"
+        if result.keyword_items is None
+        else f"{result.keyword_items} keyword items"
+    )
+    counted = f"{result.documents} documents, {result.passages} passages, {keywords}"
+    if result.ok:
+        lines.append(f"checked {counted}: the library is consistent")
+    else:
+        hint = "" if repaired else "; run `qadesk docs check --repair`"
+        count = len(result.problems)
+        lines.append(f"checked {counted}: {count} problem{'s' if count != 1 else ''}{hint}")
+    for name in result.reingest():
+        lines.append(f"ingest again: {name}")
+    return lines
 
 
 # --- asking -----------------------------------------------------------------------------

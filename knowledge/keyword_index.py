@@ -193,6 +193,24 @@ class KeywordIndex:
         self._retriever = None
         self._as_saved = False
 
+    # --- what it holds (for the library check) -------------------------------------------
+    @property
+    def persistent(self) -> bool:
+        """True when the index is kept on disk (not rebuilt by every worker)."""
+        return self._dir is not None
+
+    def entries(self) -> dict[str, str]:
+        """Every item's id and group."""
+        return {item_id: group for item_id, (group, _) in self._loaded_items().items()}
+
+    def group_sizes(self) -> dict[str, int]:
+        """How many items each group holds (read off the saved matrix when it is loaded)."""
+        groups = self._groups if self._items is None else [g for g, _ in self._items.values()]
+        sizes: dict[str, int] = {}
+        for group in groups:
+            sizes[group] = sizes.get(group, 0) + 1
+        return sizes
+
     def __len__(self) -> int:
         if self._items is None:
             return len(self._ids)

@@ -5,6 +5,13 @@ Collections are always opened with our own embedding function (a collection with
 would try to download a model) and we always pass the vectors ourselves, so query and passage
 prompts stay under our control. The model that made the vectors is recorded in each
 collection's metadata; opening with another model raises ``ModelMismatch``.
+
+Only committed document versions are visible. A version is committed when its card (the record
+describing the document, with ``chunk_count``) is written, which the knowledge store does after
+every passage; passages of a version without a card (being written, or left by an interrupted
+write) are never returned by :meth:`ChromaIndex.query`, :meth:`~ChromaIndex.fetch` or
+:meth:`~ChromaIndex.article_chunk_ids`. Searches ask Chroma for as many more results as there
+are records no card accounts for, so filtering them out costs nothing when there are none.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +27,12 @@ from typing import Any
 from core.errors import ModelMismatch
 from core.ports import Embedder
 from knowledge.library import card_id
+from knowledge.pending import PendingWrites
 
 log = logging.getLogger(__name__)
 
+CHUNK_COUNT = "chunk_count"  # on a card: the passages its version has; written last
+UPSERT_BATCH = 64  # passages embedded and written at a time (progress is recorded after each)
 CHUNKS = "qadesk_chunks"
 FAQ = "qadesk_faq"
 STATE = "qadesk_state"  # one record: the library version all workers compare
@@ -106,6 +116,9 @@ class ChromaIndex:
         self.state = self._client.get_or_create_collection(
             STATE, embedding_function=ef, metadata={"hnsw:space": "cosine"}
         )
+        self.pending = PendingWrites(self.state)
+        self._committed: dict[str, int | None] = {}  # doc id -> chunk_count (None: not recorded)
+        self._accounted = -1  # records the committed versions account for; -1: not read yet
 
     # --- model identity -------------------------------------------------------------------
     def stored_model(self) -> str | None:
@@ -151,15 +164,18 @@ class ChromaIndex:
         texts: Sequence[str],
         metadatas: Sequence[Mapping[str, Any]],
         embed_texts: Sequence[str] | None = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
-        """Embed ``embed_texts`` (default: ``texts``) as passages and upsert, in batches."""
-        batch = 256
-        for start in range(0, len(ids), batch):
-            end = start + batch
+        """Embed ``embed_texts`` (default: ``texts``) as passages and upsert, in batches;
+        ``on_batch(written)`` is called after each one."""
+        for start in range(0, len(ids), UPSERT_BATCH):
+            end = start + UPSERT_BATCH
             vectors = self._embedder.embed_documents(list((embed_texts or texts)[start:end]))
             self.upsert_vectors(
                 collection, ids[start:end], texts[start:end], metadatas[start:end], vectors
             )
+            if on_batch is not None:
+                on_batch(min(end, len(ids)))
 
     def upsert_vectors(
         self,
@@ -193,29 +209,57 @@ class ChromaIndex:
         return VectorHit(got["ids"][0], 0.0, (got.get("documents") or [""])[0] or "", metas[0])
 
     def cards(self, file_name: str | None = None) -> list[VectorHit]:
-        """Every document card, or those of one file name."""
+        """Every document card, or those of one file name: the committed versions."""
         where: dict[str, Any] = {"is_card": True}
         if file_name is not None:
             where = {"$and": [where, {"file_name": file_name}]}
-        return self.get_all(self.chunks, where)
+        found = self.get_all(self.chunks, where)
+        if file_name is None:
+            self._remember(found)
+        return found
 
     def document_chunks(self, doc_id: str) -> list[VectorHit]:
-        """The passages (not the card) of one document."""
+        """The passages (not the card) of one document version, committed or not."""
         return self.get_all(self.chunks, {"$and": [{"doc_id": doc_id}, {"is_card": False}]})
 
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages of one document version the index holds."""
+        where: Any = {"$and": [{"doc_id": doc_id}, {"is_card": False}]}
+        return len(self.chunks.get(where=where, include=[])["ids"])
+
     def delete_document(self, doc_id: str) -> None:
-        """Every record of one document version: card and passages."""
+        """Every record of one document version: the card first (the version is invisible
+        from then on), then its passages."""
+        self.chunks.delete(ids=[card_id(doc_id)])
         self.chunks.delete(where={"doc_id": doc_id})
 
+    def delete_records(self, ids: Iterable[str]) -> None:
+        """Records by id (orphaned passages a check found)."""
+        wanted = list(ids)
+        for start in range(0, len(wanted), 5000):
+            self.chunks.delete(ids=wanted[start : start + 5000])
+
+    def set_card_count(self, doc_id: str, count: int) -> None:
+        """Record the passage count on a card written before counts were recorded."""
+        card = self.card(doc_id)
+        if card is not None:
+            meta = {**card.metadata, CHUNK_COUNT: count}
+            self.chunks.update(ids=[card.item_id], metadatas=[_clean_meta(meta)])
+            self._accounted = -1
+
     def article_chunk_ids(self, number: int, doc_id: str | None, limit: int = 3) -> list[str]:
-        """Passages holding article ``number`` (of one document, or of any)."""
+        """Passages of committed versions holding article ``number`` (of one document, or any)."""
         where: dict[str, Any] = {"article_no": number}
         if doc_id:
             where = {"$and": [where, {"doc_id": doc_id}]}
-        return list(self.chunks.get(where=where, limit=limit)["ids"])
+        got = self.chunks.get(where=where, limit=limit + self._unaccounted(), include=["metadatas"])
+        metas: list[Any] = list(got.get("metadatas") or [])
+        hits = [VectorHit(i, 0.0, "", m or {}) for i, m in zip(got["ids"], metas, strict=True)]
+        return [hit.item_id for hit in self._visible(hits)][:limit]
 
     def fetch(self, ids: Sequence[str], vector: Sequence[float]) -> list[VectorHit]:
-        """Records by id, each with its cosine similarity to ``vector``; unknown ids are skipped."""
+        """Records of committed versions by id, each with its cosine similarity to ``vector``;
+        unknown ids are skipped."""
         if not ids:
             return []
         got = self.chunks.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
@@ -226,7 +270,36 @@ class ChromaIndex:
         for cid, text, meta, emb in zip(got["ids"], documents, metadatas, embeddings, strict=True):
             sim = float(sum(a * b for a, b in zip(vector, emb, strict=True)))
             hits.append(VectorHit(cid, sim, text or "", meta or {}))
-        return hits
+        return self._visible(hits)
+
+    # --- what is committed ------------------------------------------------------------------
+    def committed(self) -> dict[str, int | None]:
+        """Committed document versions (doc id -> passage count, ``None`` if not recorded)."""
+        self.cards()
+        return dict(self._committed)
+
+    def _remember(self, cards: Sequence[VectorHit]) -> None:
+        counts: dict[str, int | None] = {}
+        for hit in cards:
+            value = hit.metadata.get(CHUNK_COUNT)
+            counts[str(hit.metadata.get("doc_id", ""))] = int(value) if value is not None else None
+        self._committed = counts
+        self._accounted = sum(1 + (n or 0) for n in counts.values())
+
+    def _unaccounted(self, count: int | None = None) -> int:
+        """Records in the chunk collection that no committed card accounts for (passages of
+        versions being written or abandoned); the cards are read again when the count moved."""
+        count = self.chunks.count() if count is None else count
+        if count != self._accounted:
+            self.cards()
+        return max(0, count - self._accounted)
+
+    def _visible(self, hits: Sequence[VectorHit]) -> list[VectorHit]:
+        """The hits that belong to committed versions (the cards are read again, once, when a
+        hit names a version not known to be committed)."""
+        if any(str(h.metadata.get("doc_id", "")) not in self._committed for h in hits):
+            self.cards()
+        return [h for h in hits if str(h.metadata.get("doc_id", "")) in self._committed]
 
     def has_faq(self, faq_id: str) -> bool:
         return bool(self.faq.get(ids=[faq_id])["ids"])
@@ -241,9 +314,11 @@ class ChromaIndex:
         count = collection.count()
         if count == 0:
             return []
+        chunks = collection is self.chunks
+        wanted = k + self._unaccounted(count) if chunks else k
         res = collection.query(
             query_embeddings=[list(vector)],
-            n_results=min(k, count),
+            n_results=min(wanted, count),
             where=dict(where) if where else None,
             include=["documents", "metadatas", "distances"],
         )
@@ -256,24 +331,27 @@ class ChromaIndex:
             strict=True,
         ):
             hits.append(VectorHit(item_id, 1.0 - float(dist), text or "", meta or {}))
-        return hits
+        return self._visible(hits)[:k] if chunks else hits
 
-    def get_all(self, collection: Any, where: Mapping[str, Any] | None = None) -> list[VectorHit]:
-        """Every record (text and metadata, no vectors), paging through large collections."""
+    def get_all(
+        self, collection: Any, where: Mapping[str, Any] | None = None, *, texts: bool = True
+    ) -> list[VectorHit]:
+        """Every record (text unless ``texts`` is false, and metadata; no vectors), paging
+        through large collections."""
         out: list[VectorHit] = []
         page = 5000
         offset = 0
+        include = ["documents", "metadatas"] if texts else ["metadatas"]
         while True:
             res = collection.get(
                 where=dict(where) if where else None,
-                include=["documents", "metadatas"],
+                include=include,
                 limit=page,
                 offset=offset,
             )
             ids = res["ids"]
-            for item_id, text, meta in zip(
-                ids, res.get("documents") or [], res.get("metadatas") or [], strict=True
-            ):
+            documents = res.get("documents") or [""] * len(ids)
+            for item_id, text, meta in zip(ids, documents, res.get("metadatas") or [], strict=True):
                 out.append(VectorHit(item_id, 0.0, text or "", meta or {}))
             if len(ids) < page:
                 return out
