@@ -2,8 +2,9 @@
 
 A document is identified by the sha256 of its bytes. Ingesting the same bytes again changes
 nothing (no store write); a changed file under the same name replaces its old version through
-one atomic ``store.put``. A file that cannot be read is reported with an ``IngestError`` naming
-it; in a batch the other files go on, and nothing of a failed file reaches the store.
+one atomic ``store.put``. A file that cannot be read, or that is over the per-document budget
+(file size, characters of text, passages), is reported with an ``IngestError`` naming it; in a
+batch the other files go on, and nothing of a failed file reaches the store.
 """
 
 from __future__ import annotations

@@ -47,8 +47,13 @@ def recover(
             done.append(_apply(index, finding))
     rebuild = any(f.code != "no_chunk_count" for f in done)
     for finding in done:
-        log.warning(
-            "library recovered code=%s file=%s: %s", finding.code, finding.file_name, finding.detail
+        level = logging.INFO if finding.code == "no_chunk_count" else logging.WARNING
+        log.log(
+            level,
+            "library recovered code=%s file=%s: %s",
+            finding.code,
+            finding.file_name,
+            finding.detail,
         )
     return done, rebuild
 
@@ -92,10 +97,16 @@ def _adopt_legacy(
     witness = keywords.persistent and bool(keywords.version)
     witness = witness and keywords.version == index.version()
     sizes = keywords.group_sizes() if witness else {}
+    counts: dict[str, int] | None = None
+    if len(cards) > 20:  # one pass over the library rather than one query per document
+        counts = {}
+        for hit in index.get_all(index.chunks, {"is_card": False}, texts=False):
+            doc_id = str(hit.metadata.get("doc_id", ""))
+            counts[doc_id] = counts.get(doc_id, 0) + 1
     done = []
     for card in cards:
         doc_id, name = str(card.metadata["doc_id"]), str(card.metadata.get("file_name", ""))
-        stored = index.passage_count(doc_id)
+        stored = counts.get(doc_id, 0) if counts is not None else index.passage_count(doc_id)
         if witness and sizes.get(doc_id, 0) != stored + 1:
             index.delete_document(doc_id)
             done.append(
