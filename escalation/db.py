@@ -4,7 +4,7 @@ SQLite (the default, one file in the data dir) is opened in WAL mode with foreig
 busy timeout; every transaction that writes starts with ``BEGIN IMMEDIATE`` so concurrent
 writers queue up instead of failing when a reader tries to become a writer. PostgreSQL is used
 as is (row locks, ``SKIP LOCKED``), with a connect timeout so an unreachable server is noticed
-in seconds. Both pools check a connection before handing it out (``pool_pre_ping``), so one
+in seconds, and its pool checks a connection before handing it out (``pool_pre_ping``), so one
 killed by the server or the network is replaced instead of failing the next transaction.
 """
 
@@ -54,7 +54,6 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = BUSY_TI
     engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
         execution_options={_BUSY_TIMEOUT_MS: int(busy_timeout_s * 1000)},
     )
