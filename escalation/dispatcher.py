@@ -20,7 +20,7 @@ What the asker sees is exactly once, with one documented exception:
   during it, it outlived ``send_timeout``, it timed out after it was sent
   (:class:`UncertainDelivery`) — may have arrived, and neither Telegram nor WeChat can tell a
   sender whether it did. Such a row becomes ``uncertain`` and is not sent again (at most once
-  for that attempt); admins see it, and the asker still finds the answer under their tickets.
+  for that attempt); admins see it, and the answer stays on its ticket.
   Messages to experts (ticket cards) are not watched this way: a crash may repeat a card.
 
 ``send_timeout`` stays below ``lease_seconds`` so a live dispatcher always settles its own

@@ -17,7 +17,7 @@ retry at a later time) | ``dead`` | ``uncertain``:
   left, the next lease round makes it ``pending`` again; if one had, the message may be at the
   recipient: it becomes ``uncertain`` instead of being sent again. Neither Telegram nor WeChat
   can tell a sender whether a message arrived, so such a row is not retried by itself; it stays
-  visible to admins (and the asker still finds the answer under their tickets).
+  visible to admins (and the answer stays on its ticket).
 
 On PostgreSQL the batch is picked with ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers never
 wait on each other; on SQLite the immediate write transaction serialises them.
