@@ -4,11 +4,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EVAL   ?= ../shared/eval/dev.jsonl
+TRAIN  ?= ../shared/eval/train.jsonl
+NEGATIVES ?= ../shared/eval/negatives.jsonl
 export NO_PROXY := 127.0.0.1,localhost,$(NO_PROXY)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install run test lint format bench eval clean
+.PHONY: setup install run test lint format bench eval eval-cv fit clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,11 +46,20 @@ test: lint
 ## bench: ingest, embedding, answering (shipped and 100,000-chunk library), the LangChain baseline
 ## side by side, channels; numbers go to bench/results/ and the terminal
 bench: setup
-	$(BIN)/python -m bench.run_all --questions $(EVAL)
+	$(BIN)/python -m bench.run_all --questions $(EVAL) --train $(TRAIN)
 
-## eval: the evaluation questions (EVAL=path/to/file.jsonl)
+## eval: the evaluation questions (EVAL=path/to/file.jsonl), answered by the shipped model
 eval: setup
 	$(BIN)/qadesk eval $(EVAL)
+
+## eval-cv: the cross-validated figures the README quotes (every question scored by a model
+## fitted on the other folds)
+eval-cv: setup
+	$(BIN)/qadesk eval $(TRAIN) $(EVAL) $(NEGATIVES) --cv 5
+
+## fit: refit the answering model (knowledge/data/answer-model.json) on the evaluation files
+fit: setup
+	$(BIN)/qadesk fit $(TRAIN) $(EVAL) $(NEGATIVES)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

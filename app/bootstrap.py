@@ -5,6 +5,7 @@ Tests call the same functions with fakes (an embedder, notifiers). Nothing is bu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from app.settings import Settings
 from core.people import Channel, UserRef
 from core.ports import Embedder, Notifier
 from knowledge.answering import KnowledgeBase, open_knowledge_base
+from knowledge.models import AnswerModel, load_model
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,16 @@ def build_embedder(settings: Settings, *, bulk: bool = False) -> Embedder:
     )
 
 
+def answer_model(settings: Settings) -> AnswerModel | None:
+    """The fitted answering model the settings name, with their threshold; None: the shipped."""
+    if settings.answer_model is None and settings.answer_threshold is None:
+        return None
+    model = load_model(settings.answer_model)
+    if settings.answer_threshold is not None:
+        model = dataclasses.replace(model, threshold=settings.answer_threshold)
+    return model
+
+
 def build_knowledge(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -73,7 +85,7 @@ def build_knowledge(
         settings.index_dir,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
-        answer_threshold=settings.answer_threshold,
+        model=answer_model(settings),
         reindex_on_mismatch=reindex,
     )
 

@@ -1,5 +1,5 @@
-"""The `qadesk` command line: setup, ingest, docs, ask, chat, eval, serve (+ tickets, experts,
-stats from ``app.cli_escalation``)."""
+"""The `qadesk` command line: setup, ingest, docs, ask, chat, serve (+ tickets, experts,
+stats from ``app.cli_escalation``; eval and fit from ``app.cli_quality``)."""
 
 from __future__ import annotations
 
@@ -331,32 +331,6 @@ def chat() -> None:
         container.close()
 
 
-@cli.command("eval")
-def evaluate(
-    file: Annotated[Path, typer.Argument(help="Question file (JSON lines).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    failures: Annotated[bool, typer.Option(help="List the questions the desk got wrong.")] = False,
-) -> None:
-    """Run a question file and report answered rate, doc@1, hit@5, escalations, latency."""
-    from app import evaluation
-
-    if not file.exists():
-        _fail(f"no such file: {file}")
-    kb = bootstrap.build_knowledge(_settings())
-    kb.answer("预热")  # load the model and indexes before timing
-    report = evaluation.run(evaluation.read_items(file.read_text("utf-8").splitlines()), kb.answer)
-    summary = report.summary()
-    if as_json:
-        _echo_json(summary | ({"failures": report.failures()} if failures else {}))
-        return
-    for key, value in summary.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
-        typer.echo(f"{key:>45}: {shown}")
-    if failures:
-        for row in report.failures():
-            typer.echo(json.dumps(row, ensure_ascii=False))
-
-
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
@@ -378,7 +352,8 @@ def serve(
 
 
 def main() -> None:
-    from app.cli_escalation import register
+    from app import cli_escalation, cli_quality
 
-    register(cli)
+    cli_escalation.register(cli)
+    cli_quality.register(cli)
     cli()

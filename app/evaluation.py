@@ -23,6 +23,7 @@ from typing import Any
 from core.answers import Answer, Decision
 from knowledge.answering import KnowledgeBase, Prepared
 from knowledge.fitting import Example, assign_folds, fit, holds_evidence
+from knowledge.models import AnswerModel
 from knowledge.scoring import percentile
 from knowledge.text import bigram_coverage
 
@@ -161,6 +162,7 @@ def cross_validate(
     extra: list[dict[str, Any]] | None = None,
     seed: int = 0,
     progress: Callable[[str], None] = lambda _: None,
+    fitter: Callable[[list[Example]], AnswerModel] = fit,
 ) -> Report:
     """Score ``items`` with models fitted on the other folds (+ ``extra``), see the docstring."""
     progress(f"retrieval for {len(items) + len(extra or [])} questions")
@@ -172,7 +174,7 @@ def cross_validate(
         progress(f"fold {f + 1}/{k}")
         train_items = [it for it, g in zip(items, fold, strict=True) if g != f]
         train_prepared = [p for p, g in zip(prepared, fold, strict=True) if g != f]
-        model = fit(examples(train_items, train_prepared) + extra_examples, seed=seed)
+        model = fitter(examples(train_items, train_prepared) + extra_examples)
         for i in (i for i, g in enumerate(fold) if g == f):
             p, spent = prepared[i]
             start = time.perf_counter()

@@ -50,8 +50,15 @@ class Settings(BaseSettings):
         None, description="Prompt before passages (default: `passage: ` for e5)."
     )
     embedding_device: str = Field("cpu", description="torch device for the embedder.")
-    answer_threshold: float = Field(
-        0.5, ge=0.0, le=1.0, description="Confidence at or above which the desk answers itself."
+    answer_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Probability at or above which the desk answers itself "
+        "(default: the fitted model's threshold).",
+    )
+    answer_model: Path | None = Field(
+        None, description="A model file made by `qadesk fit` (default: the shipped one)."
     )
     max_question_chars: int = Field(1000, ge=10, description="Longer questions are refused.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest file an admin may ingest (MB).")

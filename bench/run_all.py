@@ -15,12 +15,14 @@ import sys
 from pathlib import Path
 
 QUESTIONS = object()  # placeholder for the question file in an argument list
+TRAIN = object()  # placeholder for the real-question file (--train)
 BENCHES: dict[str, list[object]] = {
     "ingest": ["--embed"],
     "embed": [],
     "answer": ["--questions", QUESTIONS],
     "scale": ["--questions", QUESTIONS],
     "baseline": ["--questions", QUESTIONS],
+    "baseline_train": ["--questions", TRAIN, "--tune-on", QUESTIONS],
     "telegram": ["--desk", "real", "--embedder", "e5-small-offline"],
     "wechat": ["--desk", "real", "--embedder", "e5-small-offline"],
 }
@@ -29,19 +31,27 @@ BENCHES: dict[str, list[object]] = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--questions", type=Path, help="an evaluation file (JSONL)")
+    parser.add_argument(
+        "--train", type=Path, help="real questions: the side by side on them, tuned on --questions"
+    )
     parser.add_argument("--only", nargs="*", choices=list(BENCHES), help="run only these")
     args = parser.parse_args(argv)
     have_questions = args.questions is not None and args.questions.exists()
+    have_train = args.train is not None and args.train.exists()
     failed = 0
     for name in args.only or list(BENCHES):
         arguments = BENCHES[name]
+        if (TRAIN in arguments and not (have_train and have_questions)) or (
+            QUESTIONS in arguments and not have_questions and name.startswith("baseline")
+        ):
+            print(f"\n== {name}: skipped, it needs --questions FILE (and --train)", flush=True)
+            continue
         if QUESTIONS in arguments and not have_questions:
-            if name == "baseline":
-                print(f"\n== {name}: skipped, it needs --questions FILE", flush=True)
-                continue
             arguments = []
-        command = [sys.executable, "-m", f"bench.{name}_bench"]
-        command += [str(args.questions) if a is QUESTIONS else str(a) for a in arguments]
+        module = name.removesuffix("_train")
+        command = [sys.executable, "-m", f"bench.{module}_bench"]
+        paths = {id(QUESTIONS): str(args.questions), id(TRAIN): str(args.train)}
+        command += [paths.get(id(a), str(a)) for a in arguments]
         print(f"\n== {name}", flush=True)
         failed += subprocess.call(command) != 0
     return 1 if failed else 0

@@ -117,13 +117,15 @@ class KnowledgeBase(KnowledgeStore):
         assert prepared.parts is not None
         model = model or self.model
         question = prepared.question
-        ranked = decision.rank(prepared.pool, model)
-        domain = (
+        ranked = decision.rank(prepared.pool, model.ranker)
+        logits = (
             model.domain.ngram_logit(prepared.text),
             model.domain.vector_logit(prepared.vector),
+            model.case.ngram_logit(prepared.text),
+            model.case.vector_logit(prepared.vector),
         )
         verdict = decision.decide(
-            prepared.parts, ranked, prepared.cues, domain, model, prepared.laws
+            prepared.parts, ranked, prepared.cues, logits, model, prepared.laws
         )
         citations = self._citations(ranked)
         conf = round(verdict.probability, 4)

@@ -9,9 +9,11 @@ candidate pool and features do not depend on anything fitted). Three logistic re
 2. the **domain model**, on the questions: in the library's subjects (answerable or needing
    an expert) or not (out of scope). Character n-grams (TF-IDF; the vocabulary is the one an
    L1 fit keeps, then an L2 fit on it) and, separately, the question's embedding.
-3. the **decision**, on the questions: would answering be correct (answerable, and the
-   ranker's top five hold the evidence)? Its domain features are cross-fitted (each question
-   scored by a domain model that did not see it), as the desk will meet new questions.
+3. the **case model**, the same kind of text model on the questions in scope: answerable
+   from a clause, or needing an expert's judgement of the asker's own case?
+4. the **decision**, on the questions: would answering be correct (answerable, and the
+   ranker's top five hold the evidence)? Its domain and case features are cross-fitted (each
+   question scored by text models that did not see it), as the desk will meet new questions.
 
 The threshold is chosen on the decision's own cross-validated probabilities: the one that
 maximises correct answers minus ``WRONG_COST`` × wrong ones (an answered question that is out
@@ -21,7 +23,7 @@ law is worse than "let me ask an expert".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,7 @@ IN_SCOPE = frozenset({ANSWERABLE, "ambiguous_or_needs_expert"})
 HIT_COVERAGE = 0.5  # a passage holds the evidence when it has this share of its bigrams
 WRONG_COST = 3.0
 NGRAM_SELECTION_C = 10.0  # the L1 fit that chooses the domain model's n-grams
+VECTOR_C = 0.05  # the embedding's model, over standardised dimensions
 TOP = 5
 
 
@@ -102,13 +105,27 @@ def fit_ranker(examples: Sequence[Example]) -> Logistic:
     return _logistic(PASSAGE_FEATURES, rows, labels, c=0.1, balanced=True)
 
 
-def fit_domain(examples: Sequence[Example]) -> DomainModel:
+def in_scope(ex: Example) -> bool:
+    return ex.kind in IN_SCOPE
+
+
+def answerable(ex: Example) -> bool:
+    return ex.kind == ANSWERABLE
+
+
+def fit_domain(
+    examples: Sequence[Example], label: Callable[[Example], bool] = in_scope
+) -> DomainModel:
+    """A text classifier of questions (n-grams and embedding) for ``label``; see the docstring."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
     texts = [ex.prepared.text for ex in examples]
-    y = [ex.kind in IN_SCOPE for ex in examples]
+    y = [label(ex) for ex in examples]
+    if len(set(y)) < 2:
+        raise ValueError(f"fitting {label.__name__} needs questions of both kinds")
     wide = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
     x_wide = wide.fit_transform(texts)
     sparse = LogisticRegression(
@@ -122,14 +139,20 @@ def fit_domain(examples: Sequence[Example]) -> DomainModel:
     x_narrow = narrow.fit_transform(texts)
     ngrams = LogisticRegression(C=3.0, max_iter=5000, class_weight="balanced").fit(x_narrow, y)
     vectors = np.array([ex.prepared.vector for ex in examples])
-    dense = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced").fit(vectors, y)
+    scaler = StandardScaler().fit(vectors)
+    dense = LogisticRegression(C=VECTOR_C, max_iter=5000, class_weight="balanced").fit(
+        scaler.transform(vectors), y
+    )
+    # standardisation folded into the weights: w·((x − μ)/σ) + b = (w/σ)·x + (b − w·μ/σ)
+    vector_coef = dense.coef_[0] / scaler.scale_
+    vector_intercept = float(dense.intercept_[0] - vector_coef @ scaler.mean_)
     return DomainModel(
         tuple(kept),
         tuple(float(v) for v in narrow.idf_),
         tuple(float(v) for v in ngrams.coef_[0]),
         float(ngrams.intercept_[0]),
-        tuple(float(v) for v in dense.coef_[0]),
-        float(dense.intercept_[0]),
+        tuple(float(v) for v in vector_coef),
+        vector_intercept,
     )
 
 
@@ -168,6 +191,24 @@ def choose_threshold(probabilities: Sequence[float], correct: Sequence[bool]) ->
     return round(best_t, 4)
 
 
+def _cross_fitted(
+    examples: Sequence[Example],
+    fold: Sequence[int],
+    label: Callable[[Example], bool],
+    train_on: Callable[[Example], bool],
+    folds: int,
+) -> list[tuple[float, float]]:
+    """Each example's two logits from a text model fitted on the other folds' ``train_on``."""
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(examples)
+    for f in range(folds):
+        train = [ex for ex, g in zip(examples, fold, strict=True) if g != f and train_on(ex)]
+        model = fit_domain(train, label)
+        for i, ex in enumerate(examples):
+            if fold[i] == f:
+                out[i] = domain_logits(model, ex.prepared)
+    return out
+
+
 def fit(
     examples: Sequence[Example],
     *,
@@ -182,27 +223,24 @@ def fit(
 
     ranker = fit_ranker(examples)
     fold = assign_folds([ex.item for ex in examples], folds, seed)
-    cross_domain: list[tuple[float, float]] = [(0.0, 0.0)] * len(examples)
-    for f in range(folds):
-        model = fit_domain([ex for ex, g in zip(examples, fold, strict=True) if g != f])
-        for i, ex in enumerate(examples):
-            if fold[i] == f:
-                cross_domain[i] = domain_logits(model, ex.prepared)
+    cross_domain = _cross_fitted(examples, fold, in_scope, lambda _: True, folds)
+    cross_case = _cross_fitted(examples, fold, answerable, in_scope, folds)
     rows: list[list[float]] = []
     correct: list[bool] = []
-    kept: list[int] = []
-    dummy = AnswerModel(ranker, model, ranker, 1.0)
     for i, ex in enumerate(examples):
-        ranked = decision.rank(ex.prepared.pool, dummy)
+        ranked = decision.rank(ex.prepared.pool, ranker)
         if not ranked or ex.prepared.parts is None:
             continue
         rows.append(
             decision.features(
-                ex.prepared.parts, ranked, ex.prepared.cues, cross_domain[i], ex.prepared.laws
+                ex.prepared.parts,
+                ranked,
+                ex.prepared.cues,
+                cross_domain[i] + cross_case[i],
+                ex.prepared.laws,
             )
         )
         correct.append(ex.correct_if_answered(ranked))
-        kept.append(i)
     chosen = _logistic(decision.FEATURES, rows, correct, c=0.3, balanced=False)
     scaler = StandardScaler().fit(rows)
     held_out = cross_val_predict(
@@ -219,4 +257,11 @@ def fit(
         "wrong_cost": WRONG_COST,
         **(info or {}),
     }
-    return AnswerModel(ranker, fit_domain(examples), chosen, threshold, meta)
+    return AnswerModel(
+        ranker,
+        fit_domain(examples, in_scope),
+        chosen,
+        threshold,
+        fit_domain([ex for ex in examples if in_scope(ex)], answerable),
+        meta,
+    )

@@ -10,6 +10,8 @@ another version of scikit-learn loads all the same.
 - ``domain``: how strongly a question belongs to the library's subjects, from its character
   n-grams (TF-IDF, a vocabulary chosen by an L1 fit) and from its embedding; fitted on real
   questions in scope against real questions from other areas of law.
+- ``case``: the same kind of model, fitted on the questions in scope: answerable from a clause,
+  or a case of the asker's own that needs an expert's judgement.
 - ``decision``: the probability that the best passages answer the question
   (``decision.FEATURES``); the desk answers at or above ``threshold``, chosen on the
   cross-validated curve (see ``knowledge.fitting.choose_threshold``).
@@ -126,6 +128,7 @@ class AnswerModel:
     domain: DomainModel
     decision: Logistic
     threshold: float
+    case: DomainModel  # answerable from a clause (high) or a case for an expert (low)
     info: dict[str, Any] = field(default_factory=dict)  # what it was fitted on, when, figures
 
     def to_json(self) -> str:
@@ -140,6 +143,7 @@ class AnswerModel:
             DomainModel.from_dict(data["domain"]),
             Logistic.from_dict(data["decision"]),
             float(data["threshold"]),
+            DomainModel.from_dict(data["case"]),
             dict(data.get("info") or {}),
         )
 

@@ -19,13 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.keyword_index import KeywordIndex
+from core.indexes import KeywordIndex, VectorIndex
 from knowledge.library import context_text
 from knowledge.question import QuestionParts, analyse, has_kind
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import weighted_coverage
 from knowledge.tokens import expand_query, synonym_groups, tokenize
-from knowledge.vector_index import ChromaIndex
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def _shares(hits: Sequence[tuple[str, float]]) -> dict[str, float]:
 
 class Retriever:
     def __init__(
-        self, index: ChromaIndex, keywords: KeywordIndex, *, depth: int = 40, option_depth: int = 8
+        self, index: VectorIndex, keywords: KeywordIndex, *, depth: int = 40, option_depth: int = 8
     ) -> None:
         self._index = index
         self._keywords = keywords
@@ -132,7 +131,7 @@ class Retriever:
 
     def candidates(self, q: Query, law_names: Mapping[str, str]) -> list[Scored]:
         """Dense ∪ BM25 (whole, focus, options) ∪ referenced passages, each with its features."""
-        dense_hits = self._index.query(self._index.chunks, q.vector, self._depth, None)
+        dense_hits = self._index.nearest(q.vector, self._depth)
         search = self._keywords.search
         full = search(expand_query(list(q.tokens)), self._depth, exclude=FAQ_GROUP)
         focus = (

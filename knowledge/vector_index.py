@@ -308,6 +308,10 @@ class ChromaIndex:
         self.faq.delete(ids=[faq_id])
 
     # --- reads ------------------------------------------------------------------------------
+    def nearest(self, vector: Sequence[float], k: int) -> list[VectorHit]:
+        """The ``k`` committed passages (or cards) nearest to ``vector`` (``core.indexes``)."""
+        return self.query(self.chunks, vector, k, None)
+
     def query(
         self, collection: Any, vector: Sequence[float], k: int, where: Mapping[str, Any] | None
     ) -> list[VectorHit]:

@@ -13,6 +13,7 @@ from core.answers import Decision, EscalationReason, FaqEntry
 from core.errors import ModelMismatch
 from ingest.pipeline import IngestPipeline, parse_file
 from knowledge.answering import open_knowledge_base
+from knowledge.text import normalize_question
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +68,34 @@ def test_document_number_finds_the_notice(kb):
 def test_article_reference_hits_the_article(kb):
     answer = kb.answer("计量法第九条讲的是什么")
     assert answer.citations[0].article == "第九条"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "明天北京会下雨吗？",
+        "感冒发烧了吃什么药好得快",
+        "小规模纳税人增值税税率是多少",
+        "公司不给缴社保还拖欠工资，我能申请劳动仲裁吗",
+    ],
+)
+def test_the_domain_model_escalates_what_is_outside_the_library(kb, e5_embedder, question):
+    """Weather, medicine, tax and labour: out of the library's subjects by the fitted domain
+    model (character n-grams and the embedding), with no word list involved."""
+    text = normalize_question(question)
+    domain = kb.model.domain
+    assert domain.ngram_logit(text) < 0 and domain.vector_logit(e5_embedder.embed_query(text)) < 0
+    answer = kb.answer(question)
+    assert answer.decision == Decision.ESCALATE
+    assert answer.reason == EscalationReason.NO_MATCH
+    assert "专家" in answer.text
+
+
+@pytest.mark.parametrize("question", ["我卖的充电宝要不要3C认证？", "店里的电子秤多久检定一次"])
+def test_the_domain_model_keeps_the_library_s_subjects(kb, e5_embedder, question):
+    text = normalize_question(question)
+    domain = kb.model.domain
+    assert max(domain.ngram_logit(text), domain.vector_logit(e5_embedder.embed_query(text))) > 0
 
 
 @pytest.mark.parametrize("question", ["小规模纳税人增值税税率是多少", "明天深圳会下雨吗"])
