@@ -98,7 +98,8 @@ def fit_model(
     items = evaluation.read_files(files)
     typer.echo(f"retrieval for {len(items)} questions", err=True)
     examples = evaluation.examples(items, evaluation.prepare_all(kb, items))
-    model = fit(examples, info={"files": [p.name for p in files]})
+    info = {"files": [p.name for p in files], "embedding_model": kb.embedder_id}
+    model = fit(examples, info=info)
     target = out or Path(str(resources.files("knowledge").joinpath("data", models.MODEL_FILE)))
     model.save(target)
     typer.echo(

@@ -74,9 +74,21 @@ class KnowledgeBase(KnowledgeStore):
         self._max_citations = max_citations
 
     @property
+    def embedder_id(self) -> str:
+        """The embedding model the desk runs (recorded in a model fitted on it)."""
+        return self._embedder.model_id
+
+    @property
     def model(self) -> AnswerModel:
         if self._model is None:
             self._model = load_model()
+            fitted_with = self._model.info.get("embedding_model")
+            if fitted_with and fitted_with != self._embedder.model_id:
+                log.warning(
+                    "answer model fitted with embedder=%s, desk runs %s: refit with `qadesk fit`",
+                    fitted_with,
+                    self._embedder.model_id,
+                )
         return self._model
 
     # --- answering --------------------------------------------------------------------------
@@ -118,11 +130,8 @@ class KnowledgeBase(KnowledgeStore):
         model = model or self.model
         question = prepared.question
         ranked = decision.rank(prepared.pool, model.ranker)
-        logits = (
-            model.domain.ngram_logit(prepared.text),
-            model.domain.vector_logit(prepared.vector),
-            model.case.ngram_logit(prepared.text),
-            model.case.vector_logit(prepared.vector),
+        logits = model.domain.logits(prepared.text, prepared.vector) + model.case.logits(
+            prepared.text, prepared.vector
         )
         verdict = decision.decide(
             prepared.parts, ranked, prepared.cues, logits, model, prepared.laws

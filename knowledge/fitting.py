@@ -156,10 +156,6 @@ def fit_domain(
     )
 
 
-def domain_logits(model: DomainModel, prepared: Prepared) -> tuple[float, float]:
-    return model.ngram_logit(prepared.text), model.vector_logit(prepared.vector)
-
-
 def assign_folds(items: Sequence[dict[str, Any]], k: int, seed: int = 0) -> list[int]:
     """A fold number per item, stratified by type and source file (``_file``), shuffled."""
     import random
@@ -205,7 +201,7 @@ def _cross_fitted(
         model = fit_domain(train, label)
         for i, ex in enumerate(examples):
             if fold[i] == f:
-                out[i] = domain_logits(model, ex.prepared)
+                out[i] = model.logits(ex.prepared.text, ex.prepared.vector)
     return out
 
 

@@ -104,6 +104,15 @@ class DomainModel:
             z += float(value) * self.ngram_coef[int(col)]
         return z
 
+    def logits(self, text: str, vector: Sequence[float]) -> tuple[float, float]:
+        """Both views of a question. An embedding of another size than the one fitted (another
+        embedding model is configured: refit with ``qadesk fit``) cannot be read: the n-gram
+        view then stands for both."""
+        ngrams = self.ngram_logit(text)
+        if len(vector) != len(self.vector_coef):
+            return ngrams, ngrams
+        return ngrams, self.vector_logit(vector)
+
     def vector_logit(self, vector: Sequence[float]) -> float:
         return self.vector_intercept + sum(
             a * b for a, b in zip(vector, self.vector_coef, strict=True)

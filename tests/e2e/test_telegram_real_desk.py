@@ -1,6 +1,6 @@
 """The Telegram channel on the real desk as ``app.bootstrap.build`` makes it: ``desk.service.Desk``
-with escalation on SQLite, the real knowledge base (Chroma + BM25; the deterministic test
-embedder) and ingest pipeline, and the outbox dispatcher delivering through the channel's
+with escalation on SQLite, the real knowledge base (Chroma + BM25; the offline e5
+model) and ingest pipeline, and the outbox dispatcher delivering through the channel's
 notifier — all over HTTP through the stand-in Bot API.
 
 Flows: an expert's answer reaching the asker through the outbox, two experts racing to claim,
@@ -24,7 +24,6 @@ from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
-from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import (
     EXPERT_CHAT,
@@ -92,7 +91,7 @@ class RealDesk:
 
 
 @pytest.fixture
-def real(tmp_path: Path, api: FakeBotApi) -> Iterator[RealDesk]:
+def real(tmp_path: Path, api: FakeBotApi, e5_embedder: Any) -> Iterator[RealDesk]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path,
@@ -101,7 +100,7 @@ def real(tmp_path: Path, api: FakeBotApi) -> Iterator[RealDesk]:
         telegram_token=api.token,
         telegram_expert_chat_id=EXPERT_CHAT,
     )
-    container = bootstrap.build(settings, embedder=FakeEmbedder())
+    container = bootstrap.build(settings, embedder=e5_embedder)
     try:
         yield RealDesk(container)
     finally:

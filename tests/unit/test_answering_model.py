@@ -185,11 +185,8 @@ def test_fitting_learns_the_ranking_the_domain_and_the_decision():
     assert model.domain.vector_logit(inside.vector) > 0 > model.domain.vector_logit(outside.vector)
     for ex in examples[:10]:
         ranked = decision.rank(ex.prepared.pool, model.ranker)
-        logits = (
-            model.domain.ngram_logit(ex.prepared.text),
-            model.domain.vector_logit(ex.prepared.vector),
-            model.case.ngram_logit(ex.prepared.text),
-            model.case.vector_logit(ex.prepared.vector),
+        logits = model.domain.logits(ex.prepared.text, ex.prepared.vector) + model.case.logits(
+            ex.prepared.text, ex.prepared.vector
         )
         verdict = decision.decide(ex.prepared.parts, ranked, NO_CUES, logits, model)
         assert verdict.answer == (ex.kind == "answerable")
@@ -201,3 +198,9 @@ def test_the_domain_model_needs_both_kinds_of_question():
     examples = [ex for ex in _synthetic_examples() if ex.kind == "answerable"]
     with pytest.raises(ValueError, match="both kinds"):
         fit_domain(examples)
+
+
+def test_an_embedding_of_another_size_falls_back_to_the_ngram_view():
+    domain = load_model().domain
+    text = "充电宝要3C认证吗"
+    assert domain.logits(text, [0.1] * 7) == (domain.ngram_logit(text),) * 2
