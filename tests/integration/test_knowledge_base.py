@@ -84,7 +84,8 @@ def test_the_domain_model_escalates_what_is_outside_the_library(kb, e5_embedder,
     model (character n-grams and the embedding), with no word list involved."""
     text = normalize_question(question)
     domain = kb.model.domain
-    assert domain.ngram_logit(text) < 0 and domain.vector_logit(e5_embedder.embed_query(text)) < 0
+    views = domain.ngram_logit(text), domain.vector_logit(e5_embedder.embed_query(text))
+    assert min(views) < 0  # one of the two views at least says it is outside
     answer = kb.answer(question)
     assert answer.decision == Decision.ESCALATE
     assert answer.reason == EscalationReason.NO_MATCH
