@@ -32,6 +32,8 @@ from knowledge.vector_index import ChromaIndex
 
 log = logging.getLogger(__name__)
 
+ANSWER_BUDGET = 300  # characters the asker reads before the sources
+
 
 @dataclass
 class Prepared:
@@ -154,9 +156,15 @@ class KnowledgeBase(KnowledgeStore):
         chosen = [Candidate(citations[0], best.score)]
         if len(ranked) > 1 and self._worth_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
-        body, cited = compose(chosen, citations, prepared.tokens, self._keywords.tempered_idf)
-        if verdict.case:
-            body = prompts.text("answer.case_offer") + "\n" + body
+        offer = prompts.text("answer.case_offer") + "\n" if verdict.case else ""
+        body, cited = compose(
+            chosen,
+            citations,
+            prepared.tokens,
+            self._keywords.tempered_idf,
+            budget=ANSWER_BUDGET - len(offer),  # the offer is read before the sources too
+        )
+        body = offer + body
         return Answer(question, Decision.ANSWER, body, tuple(cited), conf, signals=verdict.signals)
 
     @staticmethod

@@ -97,7 +97,8 @@ def compose(
         c = cand.citation
         lead_key = "answer.lead" if index == 0 else "answer.lead_more"
         lead = prompts.text(lead_key, source=source_label(c, short=True))
-        remaining -= len(lead) + len(prompts.text("answer.quote", text=""))
+        newlines = 1 if index == 0 else 2  # lead and quote are joined by line breaks
+        remaining -= len(lead) + len(prompts.text("answer.quote", text="")) + newlines
         if index and remaining < 40:
             break  # the budget counts what the asker reads: leads and quote marks too
         share = remaining if index == len(chosen) - 1 else max(120, int(remaining * 0.65))
