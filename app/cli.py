@@ -17,6 +17,7 @@ from app import bootstrap
 from app.settings import Settings
 from core.answers import Answer
 from core.errors import InvalidQuestion, QadeskError
+from core.text import strip_invisible
 
 cli = typer.Typer(help="质量专家你问我答 — the quality-expert Q&A desk.", no_args_is_help=True)
 docs_cli = typer.Typer(help="The documents in the library.", no_args_is_help=True)
@@ -255,6 +256,7 @@ def answer_record(answer: Answer, latency_ms: float, item_id: Any = None) -> dic
 
 def _ask_one(kb: Any, question: str, max_chars: int) -> tuple[Answer, float]:
     start = time.perf_counter()
+    question = strip_invisible(question)  # a lone surrogate cannot even be printed back
     if len(question) > max_chars:
         raise InvalidQuestion(f"question longer than {max_chars} characters")
     answer = kb.answer(question)

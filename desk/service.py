@@ -17,6 +17,7 @@ from core.answers import Answer, Decision, EscalationReason, FaqEntry
 from core.documents import SourceDocument
 from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
 from core.people import Domain, Role, UserRef
+from core.text import strip_invisible
 from core.tickets import Ticket, TicketStatus
 from desk import roles, texts
 from desk.announce import Announcer
@@ -80,7 +81,7 @@ class Desk(ChannelState):
     def ask(self, user: UserRef, text: str) -> Reply:
         """Answer from the library, or open (or find) a ticket for an expert. When the store
         stays unavailable the question is kept on disk and the asker told so."""
-        question = " ".join(text.split())
+        question = " ".join(strip_invisible(text).split())
         problem = self._problem(question)
         if problem is None:
             try:

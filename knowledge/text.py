@@ -7,6 +7,8 @@ import unicodedata
 from functools import cache
 from typing import Any
 
+from core.text import strip_invisible
+
 _PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
@@ -28,10 +30,11 @@ def to_simplified(text: str) -> str:
 def normalize_question(text: str) -> str:
     """What the desk searches with: Simplified, no pinyin annotations, NFKC width, one space.
 
-    NFKC turns full-width letters and digits into ASCII (Ｇ Ｂ／Ｔ → GB/T) but would also
+    Control, bidi-control, zero-width and lone-surrogate characters are dropped first. NFKC
+    turns full-width letters and digits into ASCII (Ｇ Ｂ／Ｔ → GB/T) but would also
     turn Chinese punctuation into ASCII, which is harmless for search.
     """
-    text = _PINYIN.sub("", text)
+    text = _PINYIN.sub("", strip_invisible(text))
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     return _SPACES.sub(" ", text).strip()

@@ -73,6 +73,17 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 # --- asking ---------------------------------------------------------------------------------
+def test_invisible_characters_never_reach_the_library_or_the_experts(rig: Rig) -> None:
+    """NUL, bidi overrides and zero-width characters change nothing a reader sees, so they must
+    change neither what is searched nor what an expert reads on the ticket."""
+    sneaky = "\x00" + ANSWERABLE[:3] + "\u202e\u200b" + ANSWERABLE[3:] + "\ud800"
+    reply = rig.desk.ask(ASKER, sneaky)
+    assert rig.knowledge.questions[-1] == ANSWERABLE
+    assert reply.answer.decision is Decision.ANSWER
+    rig.desk.ask(ASKER, "\u2066" + BAIJIU + "\u2069")
+    assert rig.knowledge.questions[-1] == BAIJIU
+
+
 def test_a_question_the_library_answers_is_answered_with_feedback_offered(rig: Rig) -> None:
     reply = rig.desk.ask(ASKER, f"  {ANSWERABLE} ")
     assert reply.answer.decision is Decision.ANSWER
