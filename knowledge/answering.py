@@ -23,7 +23,7 @@ from knowledge.composer import Candidate, compose, compose_escalation, compose_e
 from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerModel, load_model
-from knowledge.question import QuestionParts, named_laws
+from knowledge.question import QuestionParts, analyse, embedding_text, named_laws
 from knowledge.retrieval import Retriever, Scored
 from knowledge.store import KnowledgeStore
 from knowledge.text import normalize_question
@@ -111,12 +111,13 @@ class KnowledgeBase(KnowledgeStore):
             return Prepared(question, text, early=early)
         self.sync()
         cues = find_cues(text)
-        vector = self._embedder.embed_query(text)
+        parts = analyse(text)
+        vector = self._embedder.embed_query(embedding_text(parts))  # once per question
         if not (cues.incident and cues.decision):  # an approved answer may cover the rest
             faq = self._faq_answer(question, text, vector)
             if faq is not None:
                 return Prepared(question, text, early=faq)
-        q = self._retriever.query(text, vector)
+        q = self._retriever.query(parts, vector)
         titles = self.law_names()
         pool = self._retriever.candidates(q, titles)
         named = named_laws(text)

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.indexes import KeywordIndex, VectorIndex
 from knowledge.library import context_text
-from knowledge.question import QuestionParts, analyse, has_kind
+from knowledge.question import QuestionParts, has_kind
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import weighted_coverage
 from knowledge.tokens import expand_query, synonym_groups, tokenize
@@ -117,8 +117,8 @@ class Retriever:
         self._depth = depth
         self._option_depth = option_depth
 
-    def query(self, text: str, vector: Sequence[float]) -> Query:
-        parts = analyse(text)
+    def query(self, parts: QuestionParts, vector: Sequence[float]) -> Query:
+        text = parts.text
         tokens = tokenize(text, normalized=True)
         focus = tokenize(parts.focus, normalized=True) if parts.focus != text else tokens
         return Query(

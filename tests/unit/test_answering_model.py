@@ -204,3 +204,16 @@ def test_an_embedding_of_another_size_falls_back_to_the_ngram_view():
     domain = load_model().domain
     text = "充电宝要3C认证吗"
     assert domain.logits(text, [0.1] * 7) == (domain.ngram_logit(text),) * 2
+
+
+def test_a_long_question_is_embedded_by_its_opening_and_what_it_asks():
+    from knowledge.question import embedding_text
+
+    short = analyse("充电宝要3C认证吗")
+    assert embedding_text(short) == short.text
+    story = analyse(
+        "我在县城开了一家小超市。" + "平时进货很多，盘点也不及时。" * 10 + "请问卖过期食品怎么罚？"
+    )
+    text = embedding_text(story, max_chars=60)
+    assert len(text) == 60
+    assert text.startswith("我在县城开了一家小超市") and text.endswith("请问卖过期食品怎么罚？")

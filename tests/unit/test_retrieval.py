@@ -9,6 +9,7 @@ from knowledge import decision
 from knowledge.judgement import find_cues
 from knowledge.library import context_text
 from knowledge.models import load_model
+from knowledge.question import analyse
 from knowledge.retrieval import FEATURES, Retriever
 from knowledge.tokens import tokenize
 from tests.fakes.embedder import FakeEmbedder
@@ -42,7 +43,7 @@ def retriever():
 
 
 def _pool(embedder, retriever, question, laws=None):
-    q = retriever.query(question, embedder.embed_query(question))
+    q = retriever.query(analyse(question), embedder.embed_query(question))
     return q, retriever.candidates(q, laws or {})
 
 
