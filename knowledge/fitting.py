@@ -41,8 +41,12 @@ ANSWERABLE = "answerable"
 IN_SCOPE = frozenset({ANSWERABLE, "ambiguous_or_needs_expert"})
 HIT_COVERAGE = 0.5  # a passage holds the evidence when it has this share of its bigrams
 WRONG_COST = 3.0
+# Inverse regularisation strengths (scikit-learn's C), one per model.
+RANKER_C = 0.1
 NGRAM_SELECTION_C = 10.0  # the L1 fit that chooses the domain model's n-grams
+NGRAM_C = 3.0  # the L2 fit on the chosen n-grams
 VECTOR_C = 0.05  # the embedding's model, over standardised dimensions
+DECISION_C = 0.3
 TOP = 5
 
 
@@ -102,7 +106,7 @@ def fit_ranker(examples: Sequence[Example]) -> Logistic:
         if ex.item.get("evidence") and ex.prepared.pool:
             rows += [c.vector() for c in ex.prepared.pool]
             labels += ex.labels()
-    return _logistic(PASSAGE_FEATURES, rows, labels, c=0.1, balanced=True)
+    return _logistic(PASSAGE_FEATURES, rows, labels, c=RANKER_C, balanced=True)
 
 
 def in_scope(ex: Example) -> bool:
@@ -137,7 +141,7 @@ def fit_domain(
         analyzer="char", ngram_range=(1, 3), sublinear_tf=True, vocabulary=kept
     )
     x_narrow = narrow.fit_transform(texts)
-    ngrams = LogisticRegression(C=3.0, max_iter=5000, class_weight="balanced").fit(x_narrow, y)
+    ngrams = LogisticRegression(C=NGRAM_C, max_iter=5000, class_weight="balanced").fit(x_narrow, y)
     vectors = np.array([ex.prepared.vector for ex in examples])
     scaler = StandardScaler().fit(vectors)
     dense = LogisticRegression(C=VECTOR_C, max_iter=5000, class_weight="balanced").fit(
@@ -237,10 +241,10 @@ def fit(
             )
         )
         correct.append(ex.correct_if_answered(ranked))
-    chosen = _logistic(decision.FEATURES, rows, correct, c=0.3, balanced=False)
+    chosen = _logistic(decision.FEATURES, rows, correct, c=DECISION_C, balanced=False)
     scaler = StandardScaler().fit(rows)
     held_out = cross_val_predict(
-        LogisticRegression(C=0.3, max_iter=5000),
+        LogisticRegression(C=DECISION_C, max_iter=5000),
         scaler.transform(rows),
         correct,
         cv=folds,
