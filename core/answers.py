@@ -19,6 +19,7 @@ class EscalationReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"  # something related, not clearly the answer
     NEEDS_EXPERT = "needs_expert"  # asks for a judgement about the asker's own case
     INVALID = "invalid"  # empty, too long, not a question
+    OUTDATED = "outdated"  # its best source is repealed or superseded, no successor held
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class Citation:
     kind: str = ""
     quote: str = ""  # the sentences of the chunk quoted in the answer
     faq_id: str | None = None  # set when the source is an expert FAQ entry
+    status: str = ""  # core.document_status.DocumentStatus of its document when answered
+    status_label: str = ""  # the same in words (现行有效; 尚未生效，自2027年1月1日起施行; …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,8 @@ class Answer:
     from_expert: bool = False  # answered from an approved expert FAQ entry
     faq_id: str | None = None
     signals: dict[str, float] = field(default_factory=dict)  # retrieval signals, for eval/debug
+    composer: str = "extractive"  # which composer wrote ``text``: extractive or llm
+    fallback: str = ""  # why an LLM composition was not used (timeout, schema…), else empty
 
 
 @dataclass(frozen=True, slots=True)
