@@ -144,3 +144,14 @@ class UncertainDelivery(DeliveryError):
 
 class InvalidQuestion(QadeskError):
     code = "invalid_question"
+
+
+class LoginRefused(QadeskError):
+    """A console sign-in was refused; ``reason`` is one of ``invalid``, ``expired``, ``used``,
+    ``not_staff``, ``rate_limited``, ``wrong_password``, ``disabled``."""
+
+    code = "login_refused"
+
+    def __init__(self, reason: str, detail: str = "", **context: object) -> None:
+        self.reason = reason
+        super().__init__(detail or f"login refused: {reason}", **context)

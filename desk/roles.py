@@ -49,23 +49,26 @@ def grant(
     role: Role = Role.EXPERT,
 ) -> Person:
     """An admin gives ``user`` a staff role (expert by default) with their domains."""
-    require_admin(store, admin)
+    boss = require_admin(store, admin)
     if role is Role.ASKER:
         raise InvalidTransition("use revoke to take a role away")
     with store.transaction() as tx:
         person = tx.people.set_role(user, role, domains)
+        detail = " ".join([role.value, *(d.value for d in domains)])
+        tx.console.audit(with_name(admin, boss), "role", user.key, detail)
     log.info("role granted user=%s role=%s by=%s", user.key, role.value, admin.key)
     return person
 
 
 def revoke(store: EscalationStore, admin: UserRef, user: UserRef) -> Person:
     """An admin makes ``user`` a plain asker again (never themselves)."""
-    require_admin(store, admin)
+    boss = require_admin(store, admin)
     if user.key == admin.key:
         raise NotPermitted("an admin cannot remove their own role")
     with store.transaction() as tx:
         if tx.people.get(user.key) is None:
             raise NotPermitted(f"{user.key} is not known")
         person = tx.people.set_role(user, Role.ASKER)
+        tx.console.audit(with_name(admin, boss), "role", user.key, Role.ASKER.value)
     log.info("role removed user=%s by=%s", user.key, admin.key)
     return person

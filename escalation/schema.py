@@ -247,3 +247,56 @@ spooled_questions = Table(  # questions kept on disk during an outage, once in t
     Column("interaction_id", Integer),
     Column("drained_at", UTCDateTime(), nullable=False),
 )
+
+# --- the web console (migration 0004) ---------------------------------------------------------
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor_key", String(KEY)),
+    Column("actor", String(300), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(500), nullable=False, server_default=""),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index("ix_audit_entries_at", "at"),
+)
+
+ticket_notes = Table(
+    "ticket_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("author_key", String(KEY), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_ticket_notes_ticket_id", "ticket_id"),
+)
+
+console_login_tokens = Table(  # a login link is good once: its nonce lands here when used
+    "console_login_tokens",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("user_key", String(KEY), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=False),
+    Index("ix_console_login_tokens_used_at", "used_at"),
+)
+
+console_login_attempts = Table(
+    "console_login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(100), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_console_login_attempts_client_at", "client", "at"),
+)
+
+console_passwords = Table(
+    "console_passwords",
+    metadata,
+    Column("user_key", String(KEY), ForeignKey("people.key"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -30,6 +30,7 @@ from core.people import Role, UserRef
 from core.tickets import Notification
 from escalation.channel_state import PRUNE_BATCH, ChannelStateRepo
 from escalation.clock import Clock, SystemClock
+from escalation.console import ConsoleRepo
 from escalation.db import BUSY_TIMEOUT_S, is_sqlite, make_engine, probe, read_only, upgrade
 from escalation.faq import FaqRepo
 from escalation.interactions import InteractionRepo
@@ -65,6 +66,7 @@ class Transaction:
         self.channel = ChannelStateRepo(connection, clock)
         self.spooled = SpooledRepo(connection, clock)
         self.stats = StatsRepo(connection)
+        self.console = ConsoleRepo(connection, clock)
 
 
 class EscalationStore:
