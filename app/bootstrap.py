@@ -139,6 +139,8 @@ class Container:
         return Dispatcher(self.store, notifiers, **options)
 
     def close(self) -> None:
+        if (composer := self.extras.get("composer")) is not None:
+            composer.close()
         self.store.close()
 
 
@@ -162,8 +164,10 @@ def build(
     knowledge: KnowledgeBase | None = None,
     reindex: bool = False,
     bulk: bool = False,
+    chat_model: Any = None,
 ) -> Container:
-    """The whole desk: knowledge base, ingestion, escalation store (migrated), the service."""
+    """The whole desk: knowledge base, ingestion, escalation store (migrated), the service.
+    ``chat_model`` (a LangChain chat model) replaces the configured LLM endpoint."""
     from datetime import timedelta
 
     from desk.service import Desk
@@ -172,6 +176,7 @@ def build(
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kb = knowledge or build_knowledge(settings, embedder, reindex=reindex, bulk=bulk)
+    composer = build_composer(settings, chat_model)
     pipeline = build_pipeline(settings, kb)
     store = EscalationStore.open(
         settings.sqlalchemy_url, busy_timeout_s=settings.database_busy_timeout_s
@@ -188,8 +193,47 @@ def build(
         max_question_chars=settings.max_question_chars,
         reannounce_after=timedelta(minutes=settings.reannounce_after_minutes),
         spool=QuestionSpool(settings.spool_dir),
+        composer=composer,
+        compose_for=composed_channels(settings),
     )
-    return Container(settings, kb, pipeline, store, desk)
+    container = Container(settings, kb, pipeline, store, desk)
+    if composer is not None:
+        container.extras["composer"] = composer
+    return container
+
+
+def composed_channels(settings: Settings) -> tuple[Channel, ...]:
+    """Channels whose answer may wait for the LLM composer. Telegram shows "typing…" meanwhile
+    and gets the extractive answer after ``QADESK_LLM_TIMEOUT_S``. WeChat only when the account
+    can push customer-service messages: its channel then sends the one answer passively when it
+    is ready within the 5-second window, else answers ``success`` and pushes it; without push
+    credentials WeChat askers get the extractive answer in the passive reply. Either way the
+    asker gets one answer."""
+    channels = [Channel.TELEGRAM, Channel.CONSOLE]
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        channels.append(Channel.WECHAT)
+    return tuple(channels)
+
+
+def build_composer(settings: Settings, chat_model: Any = None) -> Any:
+    """The optional LLM composer (``knowledge.llm_composer``): ``chat_model``, or ``ChatOpenAI``
+    at ``QADESK_LLM_BASE_URL``; None without either (LangChain is then not even imported)."""
+    if chat_model is None:
+        if not settings.llm_base_url:
+            return None
+        from knowledge.llm_composer import build_chat_model
+
+        chat_model = build_chat_model(
+            settings.llm_base_url,
+            settings.llm_model or "default",
+            _secret(settings.llm_api_key),
+            timeout_s=settings.llm_timeout_s,
+            max_tokens=settings.llm_max_tokens,
+        )
+    from knowledge.llm_composer import LlmComposer
+
+    log.info("llm composer enabled timeout_s=%s", settings.llm_timeout_s)
+    return LlmComposer(chat_model, timeout_s=settings.llm_timeout_s)
 
 
 def build_channels(settings: Settings, container: Container) -> list[Any]:

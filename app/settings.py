@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     )
     llm_model: str | None = Field(None, description="Model name for the optional LLM composer.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        description="How long an asker's answer may wait for the LLM composer before the "
+        "extractive answer goes out.",
+    )
+    llm_max_tokens: int = Field(400, ge=16, description="Most tokens the LLM may write.")
 
     # --- people -----------------------------------------------------------------------------
     admins: Annotated[list[str], NoDecode] = Field(

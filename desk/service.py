@@ -8,7 +8,7 @@ an update into one call here and render what comes back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import prompts
 from core.answers import Answer, Decision, EscalationReason, FaqEntry
 from core.documents import SourceDocument
 from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
-from core.people import Domain, Role, UserRef
+from core.people import Channel, Domain, Role, UserRef
 from core.text import strip_invisible
 from core.tickets import Ticket, TicketStatus
 from desk import roles, texts
@@ -49,6 +49,8 @@ class Desk(ChannelState):
     hear about every ticket (the Telegram expert group, a WeCom robot). Unclaimed tickets are
     announced again after ``reannounce_after`` (see :meth:`reannounce_due`). Questions the
     store cannot take go to ``spool`` (see :mod:`desk.deferred` and :meth:`drain_spool`).
+    ``composer`` (the optional LLM composer) rewrites library answers to askers on the
+    ``compose_for`` channels, those whose reply may wait for it (not WeChat's passive reply).
     """
 
     def __init__(
@@ -62,12 +64,16 @@ class Desk(ChannelState):
         max_question_chars: int = 1000,
         reannounce_after: timedelta = timedelta(minutes=30),
         spool: QuestionSpool | None = None,
+        composer: Callable[[Answer], Answer] | None = None,
+        compose_for: Collection[Channel] = (),
     ) -> None:
         self._knowledge = knowledge
         self._store = store
         self._clock = clock or store.clock
         self._max_chars = max_question_chars
         self._reannounce_after = reannounce_after
+        self._composer = composer
+        self._compose_for = frozenset(compose_for)
         self._announce = Announcer(expert_destinations)
         self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
         self._questions = QuestionRecorder(self._announce)
@@ -91,6 +97,8 @@ class Desk(ChannelState):
             else:
                 if answer.reason is EscalationReason.INVALID:  # not a question: no ticket
                     problem = answer.text or prompts.error_text(InvalidQuestion.code)
+                elif self._composer is not None and user.channel in self._compose_for:
+                    answer = self._composer(answer)  # composed, extractive or escalated
         if problem is not None:
             refused = Answer(question, Decision.ESCALATE, problem, reason=EscalationReason.INVALID)
             try:
@@ -334,6 +342,16 @@ class Desk(ChannelState):
     def remove_document(self, admin: UserRef, doc_id: str) -> SourceDocument:
         require_admin(self._store, admin)
         return self._library.remove_document(doc_id)
+
+    def set_document(
+        self, admin: UserRef, doc_id: str, values: dict[str, str | list[str] | None]
+    ) -> tuple[SourceDocument, list[str]]:
+        """Set a document's dates, links and source (see ``desk.document_fields``): the
+        document as changed, and the FAQ entries flagged for review as its status changed."""
+        from desk.document_fields import DocumentEditor
+
+        require_admin(self._store, admin)
+        return DocumentEditor(self._knowledge, self._library.flag).set_fields(doc_id, values)
 
     def document_changed(self, file_name: str, removed: bool = False) -> list[str]:
         """A document was replaced (or removed) outside :meth:`add_document`, e.g. by a batch

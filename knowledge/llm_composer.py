@@ -194,8 +194,10 @@ class LlmComposer:
 
     def compose(self, answer: Answer) -> Answer:
         """The composed answer, an escalation when the model says the passages do not
-        answer, or ``answer`` itself (with ``fallback`` set when the model was asked)."""
-        chosen = [c for c in answer.citations if c.quote]
+        answer, or ``answer`` itself (with ``fallback`` set when the model was asked).
+
+        The passages are those the extractive answer quotes (else its first citation)."""
+        chosen = [c for c in answer.citations if c.quote] or list(answer.citations[:1])
         if answer.decision is not Decision.ANSWER or answer.from_expert or not chosen:
             return answer
         passages = {i: c.text for i, c in enumerate(chosen, start=1)}
