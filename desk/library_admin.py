@@ -3,16 +3,18 @@ entries, and flagging entries whose documents changed."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.answers import FaqEntry
-from core.documents import SourceDocument
+from core.documents import Chunk, SourceDocument
 from core.errors import DocumentNotFound, IngestError, InvalidTransition, NotPermitted
 from core.people import UserRef
 from core.tickets import Ticket, TicketStatus
 from desk.api import IngestOutcome
-from desk.ports import IngestedFile, Ingestor, Library
+from desk.ports import IngestedFile, Ingestor, Library, Previewer
 from escalation.clock import Clock
 from escalation.faq import FaqRecord
 from escalation.store import EscalationStore
@@ -22,6 +24,40 @@ log = logging.getLogger(__name__)
 PUBLISHABLE = (TicketStatus.ANSWERED, TicketStatus.CLOSED)
 FLAG_REPLACED = "replaced"
 FLAG_REMOVED = "removed"
+PREVIEW_CHUNKS = 5  # passages a preview shows
+
+
+class PreviewOutdated(InvalidTransition):
+    """The file confirmed is not the one previewed (it changed in between)."""
+
+    code = "preview_outdated"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPreview:
+    """What ingesting one file will store: the document (title, 文号, kind, dates), how many
+    passages and the first of them, and what it does to the library (adds, replaces
+    ``replaces``, or changes nothing because the same content is there already)."""
+
+    document: SourceDocument
+    chunk_count: int
+    first_chunks: tuple[Chunk, ...]
+    replaces: SourceDocument | None = None
+    unchanged: bool = False
+    duplicate_of: str | None = None  # the same content is stored under this other file name
+
+    @property
+    def content_hash(self) -> str:
+        return self.document.content_hash
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes, hex (a document's ``content_hash``)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def faq_sources(ticket: Ticket) -> tuple[str, ...]:
@@ -129,6 +165,34 @@ class LibraryAdmin:
             outcome.chunks,
         )
         return outcome
+
+    def preview(self, path: Path, file_name: str) -> DocumentPreview:
+        """What :meth:`add_document` would do with this file; nothing is stored. Raises the
+        ``IngestError`` ingesting it would raise (with its code for the Chinese text)."""
+        if not isinstance(self._ingest, Previewer):
+            raise InvalidTransition("this desk has no ingest pipeline")
+        parsed = self._ingest.parse(path, file_name)
+        document = parsed.document
+        current = self._knowledge.find_by_file(file_name)
+        same = self._knowledge.get(document.doc_id)
+        unchanged = same is not None and same.content_hash == document.content_hash
+        return DocumentPreview(
+            document=document,
+            chunk_count=len(parsed.chunks),
+            first_chunks=tuple(parsed.chunks[:PREVIEW_CHUNKS]),
+            replaces=current if current is not None and not unchanged else None,
+            unchanged=unchanged,
+            duplicate_of=same.file_name
+            if unchanged and same and same.file_name != file_name
+            else None,
+        )
+
+    def confirm(self, path: Path, file_name: str, previewed_hash: str) -> IngestOutcome:
+        """:meth:`add_document`, only if the file is the one previewed (``PreviewOutdated``
+        otherwise, nothing stored)."""
+        if file_hash(path) != previewed_hash:
+            raise PreviewOutdated(f"{file_name} is not the file previewed")
+        return self.add_document(path, file_name)
 
     def remove_document(self, doc_id: str) -> SourceDocument:
         removed = self._knowledge.remove(doc_id)

@@ -5,10 +5,10 @@ test fakes)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.answers import Answer, FaqEntry
-from core.documents import Chunk, SourceDocument
+from core.documents import Chunk, ParsedDocument, SourceDocument
 
 
 class Library(Protocol):
@@ -51,3 +51,10 @@ class Ingestor(Protocol):
     """Adds one file to the library; raises ``core.errors.IngestError`` when it cannot."""
 
     def ingest_file(self, path: Path, file_name: str | None = None) -> IngestedFile: ...
+
+
+@runtime_checkable
+class Previewer(Protocol):
+    """Says what ingesting a file would store, storing nothing (``IngestPipeline.parse``)."""
+
+    def parse(self, path: Path, file_name: str | None = None) -> ParsedDocument: ...

@@ -83,6 +83,19 @@ class FaqRepo:
             query = query.where(faq_entries.c.status == status.value)
         return [self._record(row) for row in self._conn.execute(query)]
 
+    def citing(self, file_name: str) -> list[FaqRecord]:
+        """The active entries relying on ``file_name``."""
+        query = (
+            select(faq_entries)
+            .join(faq_sources, faq_sources.c.faq_id == faq_entries.c.faq_id)
+            .where(
+                faq_sources.c.file_name == file_name,
+                faq_entries.c.status == FaqStatus.ACTIVE.value,
+            )
+            .order_by(faq_entries.c.approved_at, faq_entries.c.faq_id)
+        )
+        return [self._record(row) for row in self._conn.execute(query)]
+
     def withdraw(self, faq_id: str) -> FaqRecord | None:
         now = self._clock.now()
         self._conn.execute(

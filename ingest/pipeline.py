@@ -212,6 +212,18 @@ class IngestPipeline:
         )
         return self._store_parsed(parsed, current)
 
+    def parse(self, path: Path | str, file_name: str | None = None) -> ParsedDocument:
+        """What ingesting ``path`` (known as ``file_name``) would store, within this pipeline's
+        budget; nothing is stored. Raises the ``IngestError`` ingesting would raise."""
+        path = Path(path)
+        return parse_file(
+            path,
+            file_name or path.name,
+            self._max_bytes,
+            max_chars=self._max_chars,
+            max_chunks=self._max_chunks,
+        )
+
     def ingest_paths(
         self, paths: Sequence[Path | str], progress: Progress | None = None
     ) -> IngestReport:

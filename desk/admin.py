@@ -1,0 +1,216 @@
+"""The admin console's part of the desk: the question log (and a ticket opened from one of
+its rows), statistics broken down per period, domain and channel, and keeping the library
+with a preview before anything is stored. Every call checks that its caller is an admin and
+records what it changed in the audit log.
+
+Mixed into ``desk.service.Desk`` (like ``desk.console_access.ConsoleAccess``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+
+from core.documents import SourceDocument
+from core.errors import DocumentNotFound, InvalidQuestion, NotPermitted
+from core.people import UserRef
+from core.tickets import Ticket
+from desk import statistics
+from desk.api import IngestOutcome
+from desk.library_admin import DocumentPreview, LibraryAdmin
+from desk.ports import Library
+from desk.questions import QuestionRecorder
+from desk.roles import require_admin, with_name
+from desk.statistics import PeriodUnit, Statistics
+from escalation.breakdown import BreakdownRepo
+from escalation.faq import FaqRecord
+from escalation.question_log import LOW_CONFIDENCE, Outcome, QuestionLogRepo, QuestionPage
+from escalation.store import EscalationStore
+from escalation.tickets import ACTIVE
+
+log = logging.getLogger(__name__)
+
+CHINA = timezone(timedelta(hours=8), "CST")  # periods are Beijing-time days, weeks, months
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryEntry:
+    """A document as the library screen lists it."""
+
+    document: SourceDocument
+    chunks: int
+    citing_faq: int  # active expert FAQ entries relying on it
+
+
+class AdminConsole:
+    """Mixed into ``desk.service.Desk``."""
+
+    _store: EscalationStore
+    _knowledge: Library
+    _library: LibraryAdmin
+    _questions: QuestionRecorder
+
+    # --- question log -----------------------------------------------------------------------
+    def question_log(
+        self,
+        admin: UserRef,
+        *,
+        outcome: Outcome | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        channel: str | None = None,
+        low_below: float = LOW_CONFIDENCE,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> QuestionPage:
+        """Questions put to the desk, newest first, filtered (see ``Outcome``), a page of at
+        most ``limit`` (≤ 200) from ``offset``."""
+        require_admin(self._store, admin)
+        with self._store.reading() as tx:
+            return QuestionLogRepo(tx.connection).find(
+                outcome=outcome,
+                since=since,
+                until=until,
+                channel=channel,
+                low_below=low_below,
+                limit=min(max(1, limit), MAX_PAGE),
+                offset=max(0, offset),
+            )
+
+    def open_ticket_for(self, admin: UserRef, interaction_id: int) -> Ticket:
+        """An admin sends a logged question to an expert for its asker (with the desk's answer
+        as the draft); the asker's active ticket for it when there is one already."""
+        person = require_admin(self._store, admin)
+        with self._store.transaction() as tx:
+            found = tx.interactions.get(interaction_id)
+            if found.decision == "invalid" or found.from_expert:
+                raise InvalidQuestion("not a question the desk took")
+            if found.ticket_id is not None:
+                ticket = tx.tickets.get(found.ticket_id)
+                if ticket.status in ACTIVE:
+                    return ticket
+            asker = tx.people.get(found.user_key)
+            if asker is None:
+                raise NotPermitted(f"no asker {found.user_key}")
+            ticket, _ = self._questions.open_ticket(
+                tx, asker.user, found.question, found.answer_text, found.citations, interaction_id
+            )
+            tx.console.audit(
+                with_name(admin, person),
+                "escalate",
+                f"ticket {ticket.ticket_id}",
+                f"question {interaction_id}",
+            )
+        log.info(
+            "ticket opened by admin ticket=%s interaction=%s", ticket.ticket_id, interaction_id
+        )
+        return ticket
+
+    # --- statistics -------------------------------------------------------------------------
+    def statistics(
+        self,
+        admin: UserRef,
+        since: datetime,
+        until: datetime,
+        unit: PeriodUnit = PeriodUnit.DAY,
+        zone: tzinfo = CHINA,
+    ) -> Statistics:
+        """Volume, auto-answer and escalation rates, expert first-response and resolution
+        times for ``[since, until)``: in all, per period of ``unit``, per domain and channel
+        (ValueError for an empty range or more than ``statistics.MAX_PERIODS`` periods)."""
+        require_admin(self._store, admin)
+        statistics.periods(since, until, unit, zone)  # refuses a bad range before reading
+        with self._store.reading() as tx:
+            rows = BreakdownRepo(tx.connection)
+            asked, tickets = rows.asked(since, until), rows.tickets(since, until)
+        return statistics.breakdown(asked, tickets, since, until, unit, zone)
+
+    def statistics_csv(
+        self,
+        admin: UserRef,
+        since: datetime,
+        until: datetime,
+        unit: PeriodUnit = PeriodUnit.DAY,
+        zone: tzinfo = CHINA,
+    ) -> str:
+        return statistics.csv_report(self.statistics(admin, since, until, unit, zone))
+
+    # --- library ----------------------------------------------------------------------------
+    def library(self, admin: UserRef) -> list[LibraryEntry]:
+        """Every document, with its passages and the FAQ entries citing it."""
+        require_admin(self._store, admin)
+        documents = self._knowledge.documents()
+        with self._store.reading() as tx:
+            citing = {d.file_name: len(tx.faq.citing(d.file_name)) for d in documents}
+        return [
+            LibraryEntry(d, len(self._knowledge.chunks(d.doc_id)), citing[d.file_name])
+            for d in documents
+        ]
+
+    def preview_upload(
+        self, admin: UserRef, path: Path, file_name: str, replacing: str | None = None
+    ) -> DocumentPreview:
+        """What uploading ``path`` (named ``file_name``; or as the new version of the document
+        ``replacing``) will store, storing nothing; the ingest layer's ``IngestError`` for a
+        file it refuses."""
+        require_admin(self._store, admin)
+        return self._library.preview(path, self._upload_name(file_name, replacing))
+
+    def confirm_upload(
+        self,
+        admin: UserRef,
+        path: Path,
+        file_name: str,
+        previewed_hash: str,
+        replacing: str | None = None,
+    ) -> IngestOutcome:
+        """Store the file previewed (``PreviewOutdated`` if this is another file). Replacing a
+        document by a file of another type stores the new one, then removes the old one."""
+        person = require_admin(self._store, admin)
+        old = self._document(replacing) if replacing else None
+        name = self._upload_name(file_name, replacing)
+        outcome = self._library.confirm(path, name, previewed_hash)
+        if outcome.error is None and old is not None and old.file_name != name:
+            self._library.remove_document(old.doc_id)
+        if outcome.error is None and not outcome.unchanged:
+            action = "replace" if (outcome.replaced or old) else "upload"
+            detail = f"{outcome.chunks} chunks"
+            with self._store.transaction() as tx:
+                tx.console.audit(with_name(admin, person), action, name, detail)
+        return outcome
+
+    def removal(self, admin: UserRef, doc_id: str) -> tuple[SourceDocument, list[FaqRecord]]:
+        """The document and the FAQ entries citing it, to show before it is removed."""
+        require_admin(self._store, admin)
+        document = self._document(doc_id)
+        with self._store.reading() as tx:
+            return document, tx.faq.citing(document.file_name)
+
+    def remove_from_library(self, admin: UserRef, doc_id: str) -> SourceDocument:
+        """Remove the document; the FAQ entries citing it are flagged for review."""
+        person = require_admin(self._store, admin)
+        removed = self._library.remove_document(doc_id)
+        with self._store.transaction() as tx:
+            tx.console.audit(with_name(admin, person), "remove", removed.file_name, doc_id)
+        return removed
+
+    # --- internals --------------------------------------------------------------------------
+    def _document(self, doc_id: str) -> SourceDocument:
+        found = self._knowledge.get(doc_id)
+        if found is None:
+            raise DocumentNotFound(f"no document {doc_id}", doc_id=doc_id)
+        return found
+
+    def _upload_name(self, file_name: str, replacing: str | None) -> str:
+        """The name a file is stored under: a replacement of the same type takes the old
+        document's name (one atomic replacement), else the file keeps its own."""
+        name = Path(file_name).name
+        if replacing is None:
+            return name
+        old = self._document(replacing)
+        if Path(old.file_name).suffix.lower() == Path(name).suffix.lower():
+            return old.file_name
+        return name
