@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from app.settings import Settings
@@ -168,7 +169,6 @@ def build(
 ) -> Container:
     """The whole desk: knowledge base, ingestion, escalation store (migrated), the service.
     ``chat_model`` (a LangChain chat model) replaces the configured LLM endpoint."""
-    from datetime import timedelta
 
     from desk.service import Desk
     from desk.spool import QuestionSpool
@@ -195,11 +195,48 @@ def build(
         spool=QuestionSpool(settings.spool_dir),
         composer=composer,
         compose_for=composed_channels(settings),
+        console_links=console_links(settings),
     )
     container = Container(settings, kb, pipeline, store, desk)
     if composer is not None:
         container.extras["composer"] = composer
     return container
+
+
+MIN_CONSOLE_SECRET = 32
+
+
+def console_links(settings: Settings) -> Any:
+    """How the desk signs console login links; None when the console is off. Refuses a
+    console without a secret (or with a short one)."""
+    if not settings.console_enabled:
+        return None
+    from core.errors import ConfigurationError
+    from desk.console_access import ConsoleLinks
+
+    secret = _secret(settings.console_secret) or ""
+    if len(secret) < MIN_CONSOLE_SECRET:
+        raise ConfigurationError(
+            f"QADESK_CONSOLE_SECRET must be set to at least {MIN_CONSOLE_SECRET} random "
+            "characters when the console is on"
+        )
+    base = settings.console_base_url or f"http://{settings.host}:{settings.port}/console"
+    return ConsoleLinks(secret, base, timedelta(minutes=settings.console_link_minutes))
+
+
+def build_console(settings: Settings, container: Container) -> Any:
+    """The console's ASGI app for ``qadesk serve`` (None when the console is off)."""
+    links = console_links(settings)
+    if links is None:
+        return None
+    from web.app import ConsoleConfig, build_console
+
+    config = ConsoleConfig(
+        secret=links.secret,
+        https_only=links.base_url.startswith("https://"),
+        session_hours=settings.console_session_hours,
+    )
+    return build_console(container.desk, config)
 
 
 def composed_channels(settings: Settings) -> tuple[Channel, ...]:

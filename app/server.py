@@ -22,7 +22,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from app import bootstrap
 from app.access_log import strip_query_strings
@@ -85,6 +85,9 @@ def create_app(settings: Settings, container: Any = None) -> Starlette:
     routes: list[Any] = [Route("/healthz", healthz)]
     for channel in channels:
         routes += channel.routes()
+    console = bootstrap.build_console(settings, container)
+    if console is not None:
+        routes.append(Mount("/console", app=console))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

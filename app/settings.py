@@ -125,6 +125,27 @@ class Settings(BaseSettings):
         None, description="WeCom group-robot webhook URL for announcing new tickets."
     )
 
+    # --- web console ------------------------------------------------------------------------
+    console_enabled: bool = Field(
+        False, description="Serve the web console for experts and admins at `/console`."
+    )
+    console_secret: SecretStr | None = Field(
+        None,
+        description="Signs console sessions, CSRF tokens and login links (32+ random "
+        "characters); required when the console is on.",
+    )
+    console_base_url: str | None = Field(
+        None,
+        description="The console's public URL for login links, e.g. https://desk.example.cn/console "
+        "(default: http://host:port/console).",
+    )
+    console_link_minutes: float = Field(
+        10.0, gt=0, le=60, description="How long a login link the bot sends stays valid."
+    )
+    console_session_hours: float = Field(
+        12.0, gt=0, description="How long a console sign-in lasts."
+    )
+
     # --- server -----------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="`qadesk serve` bind host.")
     port: int = Field(8080, description="`qadesk serve` bind port.")

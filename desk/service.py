@@ -20,9 +20,11 @@ from core.people import Channel, Domain, Role, UserRef
 from core.text import strip_invisible
 from core.tickets import Ticket, TicketStatus
 from desk import roles, texts
+from desk.admin import AdminConsole
 from desk.announce import Announcer
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
 from desk.channel_state import ChannelState
+from desk.console_access import ConsoleAccess, ConsoleLinks
 from desk.deferred import DeferredQuestions
 from desk.library_admin import LibraryAdmin
 from desk.ports import Ingestor, Library
@@ -41,7 +43,7 @@ log = logging.getLogger(__name__)
 STAFF = (Role.EXPERT, Role.ADMIN)
 
 
-class Desk(ChannelState):
+class Desk(ChannelState, ConsoleAccess, AdminConsole):
     """The quality-expert Q&A desk.
 
     ``knowledge`` answers and keeps FAQ entries and documents; ``store`` is the escalation
@@ -66,6 +68,7 @@ class Desk(ChannelState):
         spool: QuestionSpool | None = None,
         composer: Callable[[Answer], Answer] | None = None,
         compose_for: Collection[Channel] = (),
+        console_links: ConsoleLinks | None = None,
     ) -> None:
         self._knowledge = knowledge
         self._store = store
@@ -74,6 +77,7 @@ class Desk(ChannelState):
         self._reannounce_after = reannounce_after
         self._composer = composer
         self._compose_for = frozenset(compose_for)
+        self._console_links = console_links  # the web console's login links (None: off)
         self._announce = Announcer(expert_destinations)
         self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
         self._questions = QuestionRecorder(self._announce)
@@ -232,6 +236,7 @@ class Desk(ChannelState):
             tx.people.touch(expert)
             ticket = tx.tickets.claim(ticket_id, named)
             self._announce.changed(tx, ticket, "claimed", ticket.claimed_by_name or "")
+            tx.console.audit(named, "claim", f"ticket {ticket_id}")
         log.info("ticket claimed ticket=%s expert=%s", ticket_id, expert.key)
         return ticket
 
@@ -240,6 +245,7 @@ class Desk(ChannelState):
         with self._store.transaction() as tx:
             ticket = tx.tickets.release(ticket_id, expert, force=person.role is Role.ADMIN)
             self._announce.released(tx, ticket)
+            tx.console.audit(with_name(expert, person), "release", f"ticket {ticket_id}")
         log.info("ticket released ticket=%s by=%s", ticket_id, expert.key)
         return ticket
 
@@ -256,6 +262,7 @@ class Desk(ChannelState):
             ticket = tx.tickets.reassign(ticket_id, actor, with_name(target.user, target))
             self._announce.assigned(tx, ticket, target.user)
             self._announce.changed(tx, ticket, "claimed", ticket.claimed_by_name or "")
+            tx.console.audit(with_name(actor, person), "reassign", f"ticket {ticket_id}", to.key)
         log.info("ticket reassigned ticket=%s to=%s by=%s", ticket_id, to.key, actor.key)
         return ticket
 
@@ -280,6 +287,7 @@ class Desk(ChannelState):
             name = named.display_name or named.key
             self._announce.expert_answer(tx, ticket, iid, name)
             self._announce.changed(tx, ticket, "answered", name)
+            tx.console.audit(named, "answer", f"ticket {ticket_id}")
         log.info("ticket answered ticket=%s expert=%s", ticket_id, expert.key)
         if publish:
             self.publish(expert, ticket_id)
@@ -293,6 +301,7 @@ class Desk(ChannelState):
         with self._store.transaction() as tx:
             ticket = tx.tickets.get(ticket_id)
             self._announce.changed(tx, ticket, "published", named.display_name or named.key)
+            tx.console.audit(named, "publish", f"ticket {ticket_id}", entry.faq_id)
         return entry
 
     def withdraw_faq(self, user: UserRef, faq_id: str) -> FaqRecord:
