@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
+import prompts
 from core.answers import Citation
 from core.audit import AuditEntry, DeliveryState, TicketNote
 from core.errors import InvalidQuestion, LoginRefused, NotPermitted
@@ -96,6 +97,17 @@ class ConsoleAccess:
 
     def console_link_minutes(self) -> int:
         return max(1, int(self._links().valid_for.total_seconds() // 60))
+
+    def console_link_message(self, user: UserRef) -> str:
+        """What a bot answers to /console (Telegram) or 控制台 (WeChat): the login link for
+        staff, else why there is none."""
+        try:
+            url = self.console_link(user)
+        except NotPermitted:
+            return prompts.text("web.login.not_staff_link")
+        except LoginRefused:
+            return prompts.text("web.login.disabled")
+        return prompts.text("web.login.link", minutes=self.console_link_minutes(), url=url)
 
     def sign_in_with_link(self, token: str, client: str) -> Person:
         """The staff member a login link names, the first time it is used within its validity."""

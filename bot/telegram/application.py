@@ -123,6 +123,7 @@ def register_handlers(application: Application, services: BotServices) -> None: 
         CommandHandler("start", askers.start, filters=private),
         CommandHandler("help", askers.help, filters=private),
         CommandHandler("my", askers.my, filters=private),
+        CommandHandler("console", experts.console, filters=private),
         CommandHandler("cancel", askers.cancel, filters=private),
         CommandHandler("docs", admins.docs, filters=private),
         CommandHandler("remove", admins.remove, filters=private),

@@ -195,6 +195,14 @@ class ExpertHandlers:
             context.bot, message.chat_id, queue_list(tickets), keyboards.claim_buttons(tickets)
         )
 
+    async def console(self, update: Update, context: Context) -> None:
+        """/console in a private chat: a one-time login link to the web console."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        text = await self.s.call(self.s.desk.console_link_message, user_ref(user))
+        await send_html(context.bot, message.chat_id, [escape(text)])
+
     async def stats(self, update: Update, context: Context) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:

@@ -5,6 +5,7 @@
 * a bare 1 or 2 right after an answer → ``desk.feedback`` / ``desk.escalate`` on it;
 * 0 → what is held for the user (answers that could not be pushed, the rest of a long one);
 * 我的问题 / 使用说明, or the menu keys ``MY_QUESTIONS`` / ``HELP`` → ``desk.my_tickets`` / help;
+* 控制台 → an expert's or admin's one-time login link to the web console;
 * subscribe → welcome with example questions; unsubscribe → recorded, no reply;
 * images, voice, video, locations, links → the desk reads text questions.
 
@@ -38,6 +39,7 @@ class Command(StrEnum):
     EXPERT = "expert"
     MY_QUESTIONS = "my_questions"
     HELP = "help"
+    CONSOLE = "console"
 
 
 def command_of(text: str) -> Command | None:
@@ -105,6 +107,8 @@ class Conversation:
                 return await self._my_tickets(user)
             case Command.HELP:
                 return prompts.text("wechat.help")
+            case Command.CONSOLE:
+                return await self._state.work(self._desk.console_link_message, user)
         return await self._ask(user, inbound.message.text)
 
     async def _ask(self, user: UserRef, question: str) -> str:
