@@ -235,6 +235,7 @@ def build_console(settings: Settings, container: Container) -> Any:
         secret=links.secret,
         https_only=links.base_url.startswith("https://"),
         session_hours=settings.console_session_hours,
+        refresh_seconds=settings.console_refresh_seconds,
     )
     return build_console(container.desk, config)
 

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     console_session_hours: float = Field(
         12.0, gt=0, description="How long a console sign-in lasts."
     )
+    console_refresh_seconds: float = Field(
+        5.0, ge=0.5, description="How often the console's queue refreshes itself."
+    )
 
     # --- server -----------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="`qadesk serve` bind host.")
