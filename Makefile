@@ -22,7 +22,7 @@ install: $(STAMP)
 
 ## setup: virtualenv, packages, the offline embedding model, the database, the bundled library
 setup: $(STAMP)
-	.ci/install-browser
+	-.ci/install-browser
 	$(BIN)/qadesk setup
 
 ## run: the desk on its embedded default (Chroma + SQLite in ./var), channels from .env

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+import prompts
 from core.people import Domain
 from core.tickets import TicketStatus
 from desk import texts
@@ -29,6 +30,14 @@ def local_time(moment: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return moment.astimezone(CHINA).strftime(fmt)
 
 
+def event_label(action: str) -> str:
+    """A ticket event (``claimed``…) in Chinese."""
+    try:
+        return prompts.text(f"web.events.{action}")
+    except prompts.MissingText:
+        return action
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -41,7 +50,9 @@ def build_environment() -> Environment:
     env.filters["status_label"] = lambda s: texts.status_label(TicketStatus(s))
     env.filters["duration"] = lambda s: texts.duration(s)
     env.filters["citation_label"] = texts.citation_label
+    env.filters["event_label"] = event_label
     env.globals["domains"] = list(Domain)
+    env.globals["domain_values"] = [d.value for d in Domain]
     return env
 
 

@@ -139,6 +139,7 @@ class Browser:
         """Save the whole page as ``<tmp>/screens/<name>.png``."""
         self.shots.mkdir(parents=True, exist_ok=True)
         path = self.shots / f"{name}.png"
+        self.script("window.scrollTo(0, 0)")
         height = int(self.script("return document.documentElement.scrollHeight") or 900)
         width, old_height = self.driver.get_window_size().values()
         self.driver.set_window_size(width, min(max(height, 600), 4000))
