@@ -10,9 +10,11 @@ Outcomes (``Answer.composer`` / ``Answer.fallback``):
 
 * sentences left → the composed answer (``composer="llm"``), sources listed as the extractive
   composer lists them;
-* ``answerable = false`` → an escalation (the model may say the passages do not answer; it can
-  never turn an escalation into an answer: escalations, expert FAQ answers and refusals are
-  returned unchanged without calling it);
+* ``answerable = false`` with no sentences → an escalation (the model may say the passages do
+  not answer; it can never turn an escalation into an answer: escalations, expert FAQ answers
+  and refusals are returned unchanged without calling it). A flag contradicted by sentences
+  is ignored: the sentences are checked like any others (small models set it at random);
+* a sentence that is a question (ends with ？) is dropped like one that fails the check;
 * nothing left, a schema error, an unknown passage number, a timeout or any model error → the
   extractive answer, with ``fallback`` naming why.
 
@@ -35,7 +37,7 @@ from pydantic import BaseModel, Field, ValidationError
 import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
 from knowledge.composer import compose_escalation, source_label
-from knowledge.grounding import COVERAGE_THRESHOLD, check_sentence
+from knowledge.grounding import COVERAGE_THRESHOLD, Grounding, check_sentence
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -67,8 +69,8 @@ class ComposedSentence(BaseModel):
 class ComposedAnswer(BaseModel):
     """What the model must return."""
 
-    answerable: bool = Field(description="这些资料能否回答问题")
-    sentences: list[ComposedSentence] = Field(default_factory=list)
+    sentences: list[ComposedSentence] = Field(description="回答的句子；资料不能回答时为空")
+    answerable: bool = Field(description="资料不能回答问题时为 false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,8 @@ def check(
         if unknown:
             raise ComposeError(Fallback.UNKNOWN_CITATION, str(unknown[0]))
         verdict = check_sentence(sentence.text, sentence.passages, passages, threshold)
+        if verdict.ok and sentence.text.rstrip().endswith(("？", "?")):
+            verdict = Grounding(False, "question", verdict.coverage)  # asks, does not answer
         if verdict.ok:
             kept.append((sentence.text.strip(), list(dict.fromkeys(sentence.passages))))
         else:
@@ -203,7 +207,7 @@ class LlmComposer:
         passages = {i: c.text for i, c in enumerate(chosen, start=1)}
         try:
             composed = parse(self._ask(answer.question, chosen))
-            if not composed.answerable:
+            if not composed.answerable and not composed.sentences:
                 return self._escalation(answer)
             checked = check(composed, passages, self._threshold)
         except ComposeError as exc:

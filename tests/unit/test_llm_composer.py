@@ -183,3 +183,17 @@ def test_the_prompt_numbers_only_the_quoted_passages() -> None:
     LlmComposer(Records(responses=["x"])).compose(extractive())
     assert "[1]" in seen[0] and "[2]" in seen[0] and "[3]" not in seen[0]
     assert "充电宝要不要3C认证" in seen[0]
+
+
+def test_a_not_answerable_flag_beside_sentences_is_ignored() -> None:
+    answer = composer(reply(("未经认证的，不得出厂、销售、进口。", [1]), answerable=False)).compose(
+        extractive()
+    )
+    assert answer.decision is Decision.ANSWER and answer.composer == LLM
+
+
+def test_a_sentence_that_asks_is_dropped() -> None:
+    answer = composer(
+        reply(("列入目录的产品，生产者应当委托指定的认证机构进行认证吗？", [1]))
+    ).compose(extractive())
+    assert answer.fallback == Fallback.NOTHING_LEFT
