@@ -11,7 +11,9 @@ passages answer the question; the desk answers at or above the model's threshold
 Why it escalates, when it does (``reason``): out of the library's subjects (either of the
 domain model's two views — n-grams, embedding — below ``OUT_OF_SCOPE_LOGIT``) → no match; a case of the asker's own
 (case cues) → needs an expert; else low confidence. A request to recommend a company or give
-contacts is declined whatever the probability: the desk names no companies, by policy. A
+contacts is declined whatever the probability: the desk names no companies, by policy. So is a
+question that names only laws the library does not hold (刑法第…, 民法典…): it asks about them,
+and the library cannot quote them (out of its subjects). A
 question that names the clause or document it asks about (``rank``), in the library's subjects
 and about no case of the asker's own, is answered from it.
 """
@@ -131,7 +133,8 @@ def decide(
     laws: tuple[int, int] = (0, 0),
 ) -> Verdict:
     """Answer or escalate, with the probability and the reason (see the module docstring)."""
-    out_of_scope = min(text_logits[:2]) < OUT_OF_SCOPE_LOGIT
+    about_other_laws = laws[1] > 0 and laws[0] == 0
+    out_of_scope = min(text_logits[:2]) < OUT_OF_SCOPE_LOGIT or about_other_laws
     case = bool(cues.incident or cues.dispute)
     if not ranked:
         return Verdict(False, 0.0, EscalationReason.NO_MATCH, case, {})
@@ -139,7 +142,8 @@ def decide(
     p = model.decision.probability(x)
     signals = {name: round(v, 4) for name, v in zip(FEATURES, x, strict=True)}
     named = bool(ranked[0].features.get("referenced")) and not parts.is_exam
-    if (p >= model.threshold or (named and not out_of_scope and not case)) and not cues.recommend:
+    declined = cues.recommend or about_other_laws
+    if (p >= model.threshold or (named and not out_of_scope and not case)) and not declined:
         return Verdict(True, p, EscalationReason.NONE, case, signals)
     reason = (
         EscalationReason.NO_MATCH

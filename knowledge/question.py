@@ -62,9 +62,14 @@ _LAW_NAME = re.compile(
 )
 
 
+# Words ending in 法 that name no law (下列说法中…, 这种做法的…, 违法的规定…).
+_NOT_A_LAW = re.compile(r"(?:说|做|看|想|写|用|合|违|非|依|守|执|立|司|方|手|算|语|书|章|兵)法$")
+
+
 def named_laws(text: str) -> tuple[str, ...]:
     """The laws and regulations a question names (《产品质量法》, 刑法第…), as written."""
-    return tuple(dict.fromkeys(m.group(1) or m.group(2) for m in _LAW_NAME.finditer(text)))
+    names = (m.group(1) or m.group(2) for m in _LAW_NAME.finditer(text))
+    return tuple(dict.fromkeys(n for n in names if not _NOT_A_LAW.search(n)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,9 @@ def test_named_laws():
     assert named_laws("中华人民共和国刑法第一百四十三条的内容是") == ("中华人民共和国刑法",)
     assert named_laws("依《产品质量法》，下列说法") == ("产品质量法",)
     assert named_laws("充电宝要3C认证吗") == ()
+    assert named_laws("下列说法中正确的是") == ()
+    assert named_laws("这种做法的规定是什么") == ()
+    assert named_laws("《侵害消费者权益行为处罚办法》第五条") == ("侵害消费者权益行为处罚办法",)
 
 
 # --- the model and the decision -------------------------------------------------------------
@@ -108,6 +111,16 @@ def test_a_request_to_recommend_a_company_is_never_answered():
     assert not decision.decide(analyse("推荐一家认证公司"), ranked, cues, IN_SCOPE, model).answer
 
 
+def test_a_question_about_laws_the_library_does_not_hold_is_out_of_its_subjects():
+    model = _model(threshold=0.0)  # would answer anything
+    ranked = decision.rank([_candidate("a", 5.0)], model.ranker)
+    parts = analyse("刑法第一百四十三条的内容是什么")
+    other = decision.decide(parts, ranked, NO_CUES, IN_SCOPE, model, laws=(0, 1))
+    assert not other.answer and other.reason == EscalationReason.NO_MATCH
+    # naming one of the library's laws beside it keeps the question in scope
+    assert decision.decide(parts, ranked, NO_CUES, IN_SCOPE, model, laws=(1, 1)).answer
+
+
 def test_the_model_file_round_trips_and_the_shipped_one_loads():
     shipped = load_model()
     again = AnswerModel.from_json(shipped.to_json())
@@ -121,7 +134,7 @@ def test_the_model_file_round_trips_and_the_shipped_one_loads():
 def test_choose_threshold_weighs_a_wrong_answer_above_a_right_one():
     probabilities = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
     correct = [True, True, False, True, False, False]
-    # answering the top two gains 2; adding 0.7 (wrong, −3) and 0.6 (+1) loses
+    # answering the top two gains 2; adding 0.7 (wrong, −WRONG_COST = −2) and 0.6 (+1) loses
     assert 0.7 < choose_threshold(probabilities, correct) < 0.8
     assert choose_threshold([0.3, 0.2], [False, False]) == 1.0  # answer nothing
 
