@@ -56,6 +56,11 @@ def setup(
     if not kb.documents() and settings.library_dir.is_dir():
         report = container.pipeline.ingest_paths([settings.library_dir])
         typer.echo(f"ingested the bundled library: {report.summary()}")
+    if settings.library_dir.is_dir():  # dates and links the files do not state themselves
+        from app.cli_documents import apply_status_table
+
+        if changed := apply_status_table(container, settings.library_dir):
+            typer.echo(f"document status filled from the library's table: {changed} documents")
     typer.echo(
         f"ready: {len(kb.documents())} documents, data in {settings.data_dir} "
         f"({time.perf_counter() - started:.1f}s)"
@@ -367,8 +372,9 @@ def serve(
 
 
 def main() -> None:
-    from app import cli_escalation, cli_quality
+    from app import cli_documents, cli_escalation, cli_quality
 
+    cli_documents.register(docs_cli)
     cli_escalation.register(cli)
     cli_quality.register(cli)
     cli()

@@ -44,6 +44,13 @@ class SourceDocument:
     char_count: int = 0
     ingested_at: str | None = None  # ISO timestamp, set by the store
     source: str | None = None  # where the text comes from (publication, site, repository)
+    # whether it is in force (``core.document_status`` derives the status from these):
+    date_until: str | None = None  # effective until (有效期至), the last day it applies
+    date_repealed: str | None = None  # 废止日期
+    superseded_by: tuple[str, ...] = ()  # file names (or 文号/标准号) of documents replacing it
+    supersedes: tuple[str, ...] = ()  # file names (or 文号/标准号) of documents it replaces
+    checked_on: str | None = None  # when an admin last checked these fields against the source
+    status_note: str | None = None  # what else a reader must know (e.g. its annex was replaced)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def citation_label(citation: Citation) -> str:
-    """《title》第X条（文号）."""
+    """《title》第X条（文号）（现行有效）."""
     label = f"《{citation.title or citation.document}》"
     if citation.article:
         label += citation.article
@@ -51,6 +51,8 @@ def citation_label(citation: Citation) -> str:
         label += " " + citation.section.split(" > ")[-1]
     if citation.doc_number:
         label += f"（{citation.doc_number}）"
+    if citation.status_label:
+        label += prompts.text("status.label", status=citation.status_label)
     return label
 
 

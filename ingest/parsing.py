@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.documents import ParsedDocument, SourceDocument
 from core.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFormat
-from ingest import boilerplate, cleaning, metadata
+from ingest import boilerplate, cleaning, metadata, validity
 from ingest.chunking import make_chunks
 from ingest.header import pop_field_lines
 from ingest.html_text import html_to_text, looks_like_html
@@ -141,6 +141,8 @@ def parse_bytes(
         source_url=meta.source_url,
         char_count=len(text),
         source=meta.source,
+        date_until=validity.effective_until(text, meta.date_effective or meta.date_issued),
+        supersedes=validity.replaced_titles(text),
     )
     chunks = make_chunks(doc_id, shape.blocks)
     if len(chunks) > max_chunks:

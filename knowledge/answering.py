@@ -13,12 +13,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
+from core.documents import SourceDocument
 from core.ports import Embedder
-from knowledge import decision, library
+from knowledge import decision, library, status
 from knowledge.composer import Candidate, compose, compose_escalation, compose_expert
 from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
@@ -62,7 +64,10 @@ class KnowledgeBase(KnowledgeStore):
         max_citations: int = 5,
         refresh_seconds: float = 5.0,
         clock: Callable[[], float] | None = None,
+        today: Callable[[], date] = date.today,
     ) -> None:
+        """``today``: the day a document's status is read for (dates, links: see
+        ``core.document_status``)."""
         super().__init__(
             embedder,
             index,
@@ -74,6 +79,7 @@ class KnowledgeBase(KnowledgeStore):
         self._model = model  # the shipped one is read when first needed
         self._faq_threshold = faq_threshold
         self._max_citations = max_citations
+        self._today = today
 
     @property
     def embedder_id(self) -> str:
@@ -139,15 +145,22 @@ class KnowledgeBase(KnowledgeStore):
         verdict = decision.decide(
             prepared.parts, ranked, prepared.cues, logits, model, prepared.laws
         )
-        citations = self._citations(ranked)
+        docs, today = self.documents_by_id(), self._today()
+        if verdict.answer:  # decided on the ranking as fitted; then which source to rest on
+            ranked = status.prefer_in_force(ranked, docs, today)
+        citations = status.label_citations(self._citations(ranked), docs, today)
         conf = round(verdict.probability, 4)
-        if not verdict.answer:
-            reason = verdict.reason
+        outdated = self._outdated_source(ranked, docs, today) if verdict.answer else None
+        if not verdict.answer or outdated is not None:
+            reason = verdict.reason if outdated is None else EscalationReason.OUTDATED
             related = () if reason == EscalationReason.NO_MATCH else tuple(citations)
+            text = compose_escalation(reason, related)
+            if outdated is not None:  # say which document, and why it is not relied on
+                text = status.name_outdated(text, outdated, list(docs.values()), today)
             return Answer(
                 question,
                 Decision.ESCALATE,
-                compose_escalation(reason, related),
+                text,
                 tuple(citations),
                 conf,
                 reason,
@@ -158,6 +171,8 @@ class KnowledgeBase(KnowledgeStore):
         if len(ranked) > 1 and self._worth_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
         offer = prompts.text("answer.case_offer") + "\n" if verdict.case else ""
+        if note := status.note_for(citations[0], citations, docs, today):
+            offer = note + "\n" + offer
         body, cited = compose(
             chosen,
             citations,
@@ -167,6 +182,17 @@ class KnowledgeBase(KnowledgeStore):
         )
         body = offer + body
         return Answer(question, Decision.ANSWER, body, tuple(cited), conf, signals=verdict.signals)
+
+    @staticmethod
+    def _outdated_source(
+        ranked: Sequence[Scored], docs: dict[str, SourceDocument], today: date
+    ) -> SourceDocument | None:
+        """The best source when it is repealed or superseded and the library holds nothing
+        in force that replaces it (the question then goes to an expert)."""
+        best = docs.get(str(ranked[0].meta.get("doc_id", ""))) if ranked else None
+        if best is None or not status.needs_successor(best, today):
+            return None
+        return None if status.successor_held(best, list(docs.values()), today) else best
 
     @staticmethod
     def _worth_second(best: Scored, second: Scored) -> bool:

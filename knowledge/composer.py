@@ -28,12 +28,19 @@ def source_label(c: Citation, *, short: bool = False) -> str:
     """《title》 followed by the article, or the 文号, or the section — whichever is known."""
     label = prompts.text("answer.doc_card", title=c.title)
     if c.article:
-        return label + c.article
+        return _with_status(label + c.article, c, short)
     if c.doc_number and not short:
         label += f"（{c.doc_number}）"
     if c.section and not short:
         label += f" {c.section.split(' > ')[-1]}"
-    return label
+    return _with_status(label, c, short)
+
+
+def _with_status(label: str, c: Citation, short: bool) -> str:
+    """A source in a list carries its document's status (现行有效, 已被代替, …)."""
+    if short or not c.status_label:
+        return label
+    return label + prompts.text("status.label", status=c.status_label)
 
 
 def _strip_label(text: str, article: str | None) -> str:

@@ -31,7 +31,14 @@ _DOC_FIELDS = (
     "source",
     "char_count",
     "ingested_at",
+    "date_until",
+    "date_repealed",
+    "superseded_by",
+    "supersedes",
+    "checked_on",
+    "status_note",
 )
+_LINKS = ("superseded_by", "supersedes")  # tuples, stored joined by "|"
 
 
 def card_id(doc_id: str) -> str:
@@ -64,7 +71,10 @@ def card_text(doc: SourceDocument) -> str:
 
 
 def doc_metadata(doc: SourceDocument) -> dict[str, Any]:
-    meta = {k: v for k, v in asdict(doc).items() if k in _DOC_FIELDS and v is not None}
+    meta = {k: v for k, v in asdict(doc).items() if k in _DOC_FIELDS and v not in (None, ())}
+    for key in _LINKS:
+        if key in meta:
+            meta[key] = "|".join(meta[key])
     meta["kind"] = doc.kind.value
     meta["short_title"] = short_title(doc.title)
     return meta
@@ -113,6 +123,12 @@ def document_from_meta(meta: Mapping[str, Any]) -> SourceDocument:
         source=opt("source"),
         char_count=int(meta.get("char_count", 0) or 0),
         ingested_at=opt("ingested_at"),
+        date_until=opt("date_until"),
+        date_repealed=opt("date_repealed"),
+        superseded_by=tuple(s for s in str(meta.get("superseded_by") or "").split("|") if s),
+        supersedes=tuple(s for s in str(meta.get("supersedes") or "").split("|") if s),
+        checked_on=opt("checked_on"),
+        status_note=opt("status_note"),
     )
 
 

@@ -19,14 +19,14 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from core.answers import FaqEntry
 from core.documents import Chunk, SourceDocument
-from core.errors import KnowledgeError
+from core.errors import DocumentNotFound, KnowledgeError
 from core.ports import Embedder
 from knowledge import consistency, library, recovery
 from knowledge.keyword_index import KeywordIndex
@@ -38,6 +38,22 @@ from knowledge.tokens import tokenize, tokenizer_id
 from knowledge.vector_index import CHUNK_COUNT, ChromaIndex, VectorHit
 
 log = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = (
+    "kind",
+    "doc_number",
+    "issuer",
+    "date_issued",
+    "date_effective",
+    "date_until",
+    "date_repealed",
+    "superseded_by",
+    "supersedes",
+    "source_url",
+    "checked_on",
+    "status_note",
+)
+"""What an admin may set on a document after ingestion (``qadesk docs set``)."""
 
 
 class KnowledgeStore:
@@ -64,6 +80,7 @@ class KnowledgeStore:
         self._checked = float("-inf")
         self._lock = threading.RLock()
         self._law_names: dict[str, str] | None = None
+        self._by_id: dict[str, SourceDocument] | None = None
         index.check_model()
         self.recovered: list[consistency.Finding] = []
         if recover:
@@ -91,6 +108,7 @@ class KnowledgeStore:
             self._keywords.reset(items)
             self._keywords.save(version)
             self._law_names = None
+            self._by_id = None
             log.info("keyword index rebuilt items=%d version=%s", len(items), version[:8])
 
     def _committed_records(self) -> list[VectorHit]:
@@ -102,6 +120,7 @@ class KnowledgeStore:
     def _changed(self) -> None:
         self._keywords.save(self._index.bump_version())
         self._law_names = None
+        self._by_id = None
 
     def law_names(self) -> dict[str, str]:
         """Short title (产品质量法) → doc id, for direct article references."""
@@ -112,6 +131,49 @@ class KnowledgeStore:
             }
             self._law_names = {short_title(t): d for t, d in titles.items()}
         return self._law_names
+
+    def documents_by_id(self) -> dict[str, SourceDocument]:
+        """Every committed document version by doc id, as its card says now (read once per
+        library version: a status an admin changed shows on this worker's next sync)."""
+        if self._by_id is None:
+            self._by_id = {
+                str(h.metadata["doc_id"]): library.document_from_meta(h.metadata)
+                for h in self._index.cards()
+            }
+        return self._by_id
+
+    def set_document(self, doc_id: str, changes: Mapping[str, object]) -> SourceDocument:
+        """Change fields of a document's card (its dates, links, source, kind: ``changes``
+        maps ``SourceDocument`` field names to values, ``None`` clearing one); the document
+        as it is now. One write of the card record, so a crash leaves the old card or the new
+        one; the passages are not touched (citations read these fields from the card)."""
+        allowed = set(EDITABLE_FIELDS)
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"fields that cannot be set: {', '.join(sorted(unknown))}")
+        with self._lock:
+            card = self._index.card(doc_id)
+            if card is None or not card.metadata.get("is_card"):
+                raise DocumentNotFound(f"no document {doc_id}", doc_id=doc_id)
+            old = library.document_from_meta(card.metadata)
+            new = replace(old, **changes)  # type: ignore[arg-type]
+            meta = {k: v for k, v in card.metadata.items() if k not in allowed}
+            meta.update(library.card_metadata(new))
+            for name in allowed - set(meta):  # Chroma merges metadata: "" reads as unset
+                meta[name] = ""
+            text = library.card_text(new)
+            context = library.context_text(meta, text)
+            self._index.upsert(self._index.chunks, [card.item_id], [text], [meta], [context])
+            chunks = [
+                (h.item_id, library.context_text(h.metadata, h.text))
+                for h in self._index.document_chunks(doc_id)
+            ]
+            self._keywords.replace_group(
+                doc_id, [(card.item_id, tokenize(context))] + [(i, tokenize(c)) for i, c in chunks]
+            )
+            self._changed()
+            log.info("document fields set doc_id=%s fields=%s", doc_id, ",".join(sorted(changes)))
+            return new
 
     # --- DocumentStore ----------------------------------------------------------------------
     def get(self, doc_id: str) -> SourceDocument | None:

@@ -190,6 +190,10 @@ class FakeKnowledge:
     def documents(self) -> list[SourceDocument]:
         return sorted(self.docs.values(), key=lambda d: d.file_name)
 
+    def set_document(self, doc_id: str, changes: dict[str, object]) -> SourceDocument:
+        self.docs[doc_id] = replace(self.docs[doc_id], **changes)  # type: ignore[arg-type]
+        return self.docs[doc_id]
+
     def chunks(self, doc_id: str) -> list[Chunk]:
         text = self.texts.get(doc_id)
         return [Chunk(f"{doc_id}:0", doc_id, 0, text)] if text is not None else []
