@@ -121,8 +121,10 @@ class ConsoleRepo:
         insert = dialect_insert(self._conn, console_login_tokens).values(
             nonce=nonce, user_key=user_key, used_at=self._clock.now()
         )
-        result = self._conn.execute(insert.on_conflict_do_nothing(index_elements=["nonce"]))
-        return bool(result.rowcount)
+        stmt = insert.on_conflict_do_nothing(index_elements=["nonce"]).returning(
+            console_login_tokens.c.nonce
+        )
+        return self._conn.execute(stmt).first() is not None
 
     def forget_login_nonces(self, older_than: datetime) -> int:
         """Used nonces of links that expired anyway (and old attempts) are dropped."""

@@ -254,6 +254,8 @@ async def search(request: Request) -> Response:
 def clause_text(citation: Citation) -> str:
     """What inserting a clause adds to the reply: 《title》第N条（文号）规定：“…”."""
     body = " ".join((citation.quote or citation.text).split())
+    if citation.article and body.startswith(citation.article):  # named once, in the label
+        body = body[len(citation.article) :].lstrip(" ：:")
     return f"{texts.citation_label(citation)}规定：“{texts.clip(body, CLAUSE_CHARS)}”"
 
 
