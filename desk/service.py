@@ -362,16 +362,6 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         require_admin(self._store, admin)
         return DocumentEditor(self._knowledge, self._library.flag).set_fields(doc_id, values)
 
-    def set_document(
-        self, admin: UserRef, doc_id: str, values: dict[str, str | list[str] | None]
-    ) -> tuple[SourceDocument, list[str]]:
-        """Set a document's dates, links and source (see ``desk.document_fields``): the
-        document as changed, and the FAQ entries flagged for review as its status changed."""
-        from desk.document_fields import DocumentEditor
-
-        require_admin(self._store, admin)
-        return DocumentEditor(self._knowledge, self._library.flag).set_fields(doc_id, values)
-
     def document_changed(self, file_name: str, removed: bool = False) -> list[str]:
         """A document was replaced (or removed) outside :meth:`add_document`, e.g. by a batch
         ingest: flag the FAQ entries relying on it for review; their ids."""
