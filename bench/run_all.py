@@ -25,6 +25,7 @@ BENCHES: dict[str, list[object]] = {
     "baseline_train": ["--questions", TRAIN, "--tune-on", QUESTIONS],
     "telegram": ["--desk", "real", "--embedder", "e5-small-offline"],
     "wechat": ["--desk", "real", "--embedder", "e5-small-offline"],
+    "console": [],
 }
 
 

@@ -201,10 +201,11 @@ class ConsoleAccess:
 
     # --- tickets ----------------------------------------------------------------------------
     def queue(self, user: UserRef, limit: int = 2000) -> list[Ticket]:
-        """Every open or claimed ticket, oldest first (experts and admins)."""
+        """Every open or claimed ticket, oldest first (experts and admins), as a queue row
+        shows it: without draft, passages or answer (``ticket`` has those)."""
         require_staff(self._store, user)
         with self._store.reading() as tx:
-            return tx.tickets.find(statuses=ACTIVE, limit=limit)
+            return tx.console.queue(tuple(s.value for s in ACTIVE), limit)
 
     def add_note(self, user: UserRef, ticket_id: int, text: str) -> TicketNote:
         body = text.strip()

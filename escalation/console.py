@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 
 from core.audit import AuditEntry, DeliveryState, TicketNote
-from core.people import UserRef
+from core.people import Domain, UserRef
+from core.tickets import Ticket, TicketStatus
 from escalation.clock import Clock
 from escalation.db import dialect_insert
+from escalation.records import user_from_row
 from escalation.schema import (
     audit_entries,
     console_login_attempts,
@@ -19,6 +21,7 @@ from escalation.schema import (
     console_passwords,
     outbox,
     ticket_notes,
+    tickets,
 )
 
 # outbox status -> what the console shows
@@ -90,6 +93,32 @@ class ConsoleRepo:
             TicketNote(r.id, r.ticket_id, r.author, r.text, r.created_at)
             for r in self._conn.execute(query)
         ]
+
+    # --- the queue ----------------------------------------------------------------------------
+    def queue(self, statuses: tuple[str, ...], limit: int) -> list[Ticket]:
+        """Tickets in ``statuses``, oldest first, with only what a queue row shows (no draft,
+        passages or answer: a thousand rows stay cheap)."""
+        columns = [
+            tickets.c.id,
+            tickets.c.question,
+            tickets.c.asker_channel,
+            tickets.c.asker_user_id,
+            tickets.c.asker_chat_id,
+            tickets.c.asker_name,
+            tickets.c.status,
+            tickets.c.domain,
+            tickets.c.created_at,
+            tickets.c.claimed_by,
+            tickets.c.claimed_by_name,
+            tickets.c.claimed_at,
+        ]
+        query = (
+            select(*columns)
+            .where(tickets.c.status.in_(statuses))
+            .order_by(tickets.c.created_at, tickets.c.id)
+            .limit(limit)
+        )
+        return [_queue_ticket(row) for row in self._conn.execute(query)]
 
     # --- deliveries -------------------------------------------------------------------------
     def deliveries(self, ticket_id: int, kinds: tuple[str, ...]) -> list[DeliveryState]:
@@ -168,6 +197,21 @@ class ConsoleRepo:
                 set_={"password_hash": password_hash, "updated_at": now},
             )
         )
+
+
+def _queue_ticket(row: Any) -> Ticket:
+    data = row._mapping
+    return Ticket(
+        ticket_id=data["id"],
+        question=data["question"],
+        asker=user_from_row(data, "asker_"),
+        status=TicketStatus(data["status"]),
+        domain=Domain(data["domain"]),
+        created_at=data["created_at"],
+        claimed_by=data["claimed_by"],
+        claimed_by_name=data["claimed_by_name"],
+        claimed_at=data["claimed_at"],
+    )
 
 
 def _delivery(data: Any) -> DeliveryState:

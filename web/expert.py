@@ -34,6 +34,7 @@ AGES = {
     "24h": (timedelta(days=1), None),
 }
 CLAUSE_CHARS = 300
+PAGE_ROWS = 100  # queue rows per page (the count covers them all)
 
 
 async def _call(function: Callable[..., T], *args: Any) -> T:
@@ -75,11 +76,14 @@ class QueueFilters:
     domain: str = ""
     channel: str = ""
     age: str = ""  # "" | new | 1h | 24h
+    page: int = 1
 
     @classmethod
     def of(cls, request: Request) -> QueueFilters:
         q = request.query_params
+        page = q.get("page", "1")
         return cls(
+            page=max(1, int(page)) if page.isdigit() else 1,
             status=q.get("status", "") if q.get("status") in ("open", "claimed", "mine") else "",
             domain=q.get("domain", "") if q.get("domain") in {d.value for d in Domain} else "",
             channel=q.get("channel", "") if q.get("channel") in {c.value for c in Channel} else "",
@@ -90,7 +94,14 @@ class QueueFilters:
         """The filters set, as query parameters."""
         values = {"status": self.status, "domain": self.domain, "channel": self.channel}
         values["age"] = self.age
+        if self.page > 1:
+            values["page"] = str(self.page)
         return {k: v for k, v in values.items() if v}
+
+    def at_page(self, page: int) -> str:
+        """The query string of another page with the same filters."""
+        values = {**self.items(), "page": str(page)}
+        return urlencode(values)
 
 
 def queue_rows(
@@ -135,8 +146,13 @@ async def queue(request: Request) -> Response:
     tickets = await _call(desk.queue, user.user)
     now = desk.store.clock.now()
     rows = queue_rows(tickets, user, filters, desk.sla, now)
+    pages = max(1, -(-len(rows) // PAGE_ROWS))
+    page = min(filters.page, pages)
     context = {
-        "rows": rows,
+        "rows": rows[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
+        "total": len(rows),
+        "page": page,
+        "pages": pages,
         "filters": filters,
         "query": filters.items(),
         "query_string": urlencode(filters.items()),
