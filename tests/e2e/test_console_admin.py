@@ -199,10 +199,17 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         # 人员 and 审计日志
         browser.open(f"{admin}/people")
         browser.wait_text("telegram:2001", "main")
+        browser.fill("#person-key", "telegram:3003")
+        browser.click("input[name=domains][value=food]")
+        browser.click("#save-person")
+        browser.wait_text("已将 telegram:3003 设为专家", "#messages")
+        assert "食品" in browser.text("main")
         browser.screenshot("12-people")
+        newcomer = next(p for p in served.desk.experts(admin_ref) if p.user.key == "telegram:3003")
+        assert [d.value for d in newcomer.domains] == ["food"]
         browser.open(f"{admin}/audit")
         browser.wait_text("上传文档", "main")
-        for action in ("替换文档", "删除文档", "转专家"):
+        for action in ("替换文档", "删除文档", "转专家", "变更身份"):
             assert action in browser.text("main")
         browser.screenshot("13-audit")
 
@@ -223,6 +230,9 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
 
 def test_an_expert_on_an_admin_page_gets_403(served, tmp_path):
     with chromium(tmp_path, name="wang") as browser:
+        browser.open(f"{served.console}/admin/stats")  # no session yet: the sign-in page
+        browser.wait_url("/console/login")
+        assert "next=/console/admin/stats" in browser.url
         sign_in(browser, served, WANG)
         assert "文档库" not in browser.text("header nav")
         browser.open(f"{served.console}/admin/library")
