@@ -192,6 +192,7 @@ def build(
         expert_destinations=expert_destinations(settings),
         max_question_chars=settings.max_question_chars,
         reannounce_after=timedelta(minutes=settings.reannounce_after_minutes),
+        follow_up_within=timedelta(minutes=settings.follow_up_minutes),
         spool=QuestionSpool(settings.spool_dir),
         composer=composer,
         compose_for=composed_channels(settings),

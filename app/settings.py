@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     reannounce_after_minutes: float = Field(
         30.0, gt=0, description="Unclaimed tickets are announced again after this long."
     )
+    follow_up_minutes: float = Field(
+        10.0,
+        ge=0,
+        description="A short turn within this long of the asker's last question is read as "
+        "following on from it (0: every turn stands alone).",
+    )
 
     # --- Telegram ---------------------------------------------------------------------------
     telegram_token: SecretStr | None = Field(None, description="Bot token; enables Telegram.")

@@ -25,6 +25,7 @@ from desk.announce import Announcer
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
 from desk.channel_state import ChannelState
 from desk.console_access import ConsoleAccess, ConsoleLinks
+from desk.conversation import FOLLOW_UP_WITHIN, Conversations, understood
 from desk.deferred import DeferredQuestions
 from desk.library_admin import LibraryAdmin
 from desk.ports import Ingestor, Library
@@ -69,6 +70,7 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         composer: Callable[[Answer], Answer] | None = None,
         compose_for: Collection[Channel] = (),
         console_links: ConsoleLinks | None = None,
+        follow_up_within: timedelta = FOLLOW_UP_WITHIN,
     ) -> None:
         self._knowledge = knowledge
         self._store = store
@@ -82,6 +84,7 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
         self._questions = QuestionRecorder(self._announce)
         self._deferred = DeferredQuestions(spool, store, self._clock, self._questions.question)
+        self._conversations = Conversations(store, follow_up_within)
 
     @property
     def store(self) -> EscalationStore:
@@ -92,6 +95,8 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         """Answer from the library, or open (or find) a ticket for an expert. When the store
         stays unavailable the question is kept on disk and the asker told so."""
         question = " ".join(strip_invisible(text).split())
+        turn = self._conversations.complete(user, question)  # a follow-up, completed
+        question = turn.question  # what is searched, decided, shown and ticketed
         problem = self._problem(question)
         if problem is None:
             try:
@@ -119,6 +124,7 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
             )
         except StoreUnavailable:
             return self._deferred.keep(user, question, answer)
+        self._conversations.remember(user, turn, answer)
         log.info(
             "question handled interaction=%s decision=%s confidence=%.2f ticket=%s",
             iid,
@@ -127,8 +133,8 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
             ticket.ticket_id if ticket else None,
         )
         if ticket is None:
-            return Reply(iid, answer.text, answer)
-        reply = texts.escalated_reply(ticket, answer.citations, repeated)
+            return Reply(iid, understood(turn) + answer.text, answer)
+        reply = understood(turn) + texts.escalated_reply(ticket, answer.citations, repeated)
         return Reply(iid, reply, answer, ticket, offer_feedback=False)
 
     def drain_spool(self, limit: int = 100) -> int:

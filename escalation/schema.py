@@ -249,6 +249,16 @@ spooled_questions = Table(  # questions kept on disk during an outage, once in t
 )
 
 # --- the web console (migration 0004) ---------------------------------------------------------
+conversation_frames = Table(  # what each asker's conversation is about (follow-up questions)
+    "conversation_frames",
+    metadata,
+    Column("user_key", String(KEY), primary_key=True),
+    Column("question", Text, nullable=False),  # the last question, as completed
+    Column("slots", JSON, nullable=False),  # product, requirement, channel… → term
+    Column("clarify", JSON, nullable=True),  # a clarifying round waiting for the choice
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 audit_entries = Table(
     "audit_entries",
     metadata,

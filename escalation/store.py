@@ -31,6 +31,7 @@ from core.tickets import Notification
 from escalation.channel_state import PRUNE_BATCH, ChannelStateRepo
 from escalation.clock import Clock, SystemClock
 from escalation.console import ConsoleRepo
+from escalation.conversations import ConversationRepo
 from escalation.db import BUSY_TIMEOUT_S, is_sqlite, make_engine, probe, read_only, upgrade
 from escalation.faq import FaqRepo
 from escalation.interactions import InteractionRepo
@@ -67,6 +68,7 @@ class Transaction:
         self.spooled = SpooledRepo(connection, clock)
         self.stats = StatsRepo(connection)
         self.console = ConsoleRepo(connection, clock)
+        self.conversations = ConversationRepo(connection, clock)
 
 
 class EscalationStore:

@@ -142,7 +142,9 @@ def test_references_resolve_to_file_names_or_stay_outside_references() -> None:
 
 def test_ingestion_reads_the_texts_own_period_and_what_it_repeals(tmp_path: Path) -> None:
     assert effective_until("本通知自印发之日起施行，有效期至2025年12月31日。", None) == "2025-12-31"
-    assert effective_until("本办法自2021年6月1日起施行，有效期为3年。", "2021-06-01") == "2024-05-31"
+    assert (
+        effective_until("本办法自2021年6月1日起施行，有效期为3年。", "2021-06-01") == "2024-05-31"
+    )
     assert effective_until("资质认定证书有效期为6年。", "2021-06-01") is None
     text = "本条例自2003年11月1日起施行。1991年5月7日国务院发布的《中华人民共和国产品质量认证管理条例》同时废止。"
     assert replaced_titles(text) == ("《中华人民共和国产品质量认证管理条例》",)

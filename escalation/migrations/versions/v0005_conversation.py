@@ -1,4 +1,4 @@
-"""Conversation frames and clarifying rounds (filled in by the conversation work).
+"""Conversation frames and clarifying rounds: one row per asker.
 
 Revision ID: 0005
 Revises: 0004
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -17,8 +19,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "conversation_frames",
+        sa.Column("user_key", sa.String(200), primary_key=True),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("slots", sa.JSON(), nullable=False),
+        sa.Column("clarify", sa.JSON(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("conversation_frames")

@@ -1,0 +1,126 @@
+"""Follow-up turns: which turns follow on, how they are completed from the frame, and the
+desk keeping each asker's frame in the database (a second worker sees it; it lapses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.people import Channel, UserRef
+from desk.service import Desk
+from escalation.store import EscalationStore
+from knowledge.followup import complete, frame_of, is_follow_up
+from tests.fakes.clock import FakeClock
+from tests.fakes.knowledge import FakeIngest, FakeKnowledge
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "那网上卖的呢？",
+        "出口的话呢",
+        "罚多少",
+        "那加油机呢",
+        "如果是在广东呢",
+        "要是做批发呢",
+        "还有标签有什么要求",
+    ],
+)
+def test_short_marked_or_subjectless_turns_follow_on(turn) -> None:
+    assert is_follow_up(turn)
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "我卖的充电宝要3C认证吗？",
+        "那电动车要3C认证吗",  # names a subject and a requirement of its own
+        "电子秤要检定吗",
+        "小作坊生产辣椒酱需要办食品生产许可证吗，还有别的要求没有呢",  # long: says enough
+        "",
+    ],
+)
+def test_turns_that_stand_alone(turn) -> None:
+    assert not is_follow_up(turn)
+
+
+def run(*turns: str) -> list[str]:
+    frame, out = None, []
+    for turn in turns:
+        done = complete(frame, turn)
+        frame = done.frame
+        out.append(done.question)
+    return out
+
+
+def test_a_follow_up_replaces_only_what_it_names() -> None:
+    assert run("我卖的充电宝要3C认证吗？", "那网上卖的呢？", "出口的话呢", "罚多少") == [
+        "我卖的充电宝要3C认证吗？",
+        "网上销售充电宝是否需要3C认证",
+        "出口充电宝是否需要3C认证",
+        "出口充电宝没有3C认证罚多少",
+    ]
+    assert run("店里的电子秤多久检定一次", "那加油机呢", "找谁") == [
+        "店里的电子秤多久检定一次",
+        "加油机检定多久",
+        "加油机检定找哪个部门",
+    ]
+    assert run("开超市卖散装白酒要什么证", "那要是做批发呢", "如果是在广东呢")[1:] == [
+        "批发散装白酒需要办哪些证",
+        "在广东批发散装白酒需要办哪些证",
+    ]
+
+
+def test_a_new_requirement_drops_the_old_ask_and_no_frame_means_no_completion() -> None:
+    assert run("充电宝没有3C认证罚多少", "那要检验报告吗")[1] == "充电宝是否需要检验报告"
+    assert complete(None, "那网上卖的呢？").question == "那网上卖的呢？"
+    assert frame_of("我卖的充电宝要3C认证吗").slots == {
+        "requirement": "3C认证",
+        "product": "充电宝",
+    }
+
+
+ASKER = UserRef(Channel.TELEGRAM, "1001", "1001", "王老板")
+OTHER = UserRef(Channel.WECHAT, "o-zhao", None, "赵经理")
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[tuple[Desk, Desk, FakeClock]]:
+    clock = FakeClock()
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    store = EscalationStore.open(url, clock=clock)
+    other_store = EscalationStore.open(url, clock=clock)
+    knowledge = FakeKnowledge()
+    first = Desk(knowledge, store, FakeIngest(knowledge), clock=clock)
+    second = Desk(knowledge, other_store, clock=clock, follow_up_within=timedelta(minutes=5))
+    try:
+        yield first, second, clock
+    finally:
+        store.close()
+        other_store.close()
+
+
+def test_the_completed_question_is_answered_shown_and_kept_by_every_worker(rig) -> None:
+    first, second, clock = rig
+    first.ask(ASKER, "店里的电子秤要不要强制检定？")
+    reply = second.ask(ASKER, "那加油机呢")  # another worker, same database
+    assert reply.text.startswith("您问的是：加油机是否需要强制检定\n")
+    assert reply.answer.question == "加油机是否需要强制检定"
+    assert second.ask(OTHER, "那加油机呢").text.startswith("您问的是") is False  # not his frame
+    clock.advance(minutes=6)  # past the second worker's window
+    late = second.ask(ASKER, "那出租车计价器呢")
+    assert not late.text.startswith("您问的是")
+    assert late.answer.question == "那出租车计价器呢"
+
+
+def test_an_escalated_follow_up_opens_the_ticket_with_the_completed_question(rig) -> None:
+    first, _, _ = rig
+    first.ask(ASKER, "我们小作坊灌装散装白酒卖，需要办许可证吗？")
+    reply = first.ask(ASKER, "要是在网上卖呢")
+    if reply.ticket is not None:
+        assert reply.ticket.question == reply.answer.question
+        assert "网上销售" in reply.ticket.question
+    assert reply.text.startswith("您问的是：网上销售")
