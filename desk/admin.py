@@ -9,7 +9,7 @@ Mixed into ``desk.service.Desk`` (like ``desk.console_access.ConsoleAccess``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
@@ -126,7 +126,9 @@ class AdminConsole:
         with self._store.reading() as tx:
             rows = BreakdownRepo(tx.connection)
             asked, tickets = rows.asked(since, until), rows.tickets(since, until)
-        return statistics.breakdown(asked, tickets, since, until, unit, zone)
+            figures = tx.stats.figures(since, until)
+        found = statistics.breakdown(asked, tickets, since, until, unit, zone)
+        return replace(found, figures=figures)
 
     def statistics_csv(
         self,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from core.people import Channel, Domain
+from core.stats import Stats
 from escalation.breakdown import AskedRow, TicketRow
 from escalation.figures import percentile
 
@@ -62,6 +63,7 @@ class Statistics:
     periods: list[Figures] = field(default_factory=list)
     domains: list[Figures] = field(default_factory=list)
     channels: list[Figures] = field(default_factory=list)
+    figures: Stats | None = None  # the desk's own figures for the range (askers, backlog, topics)
 
 
 def _start_of(moment: datetime, unit: PeriodUnit) -> datetime:

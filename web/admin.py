@@ -320,6 +320,7 @@ def stats_charts(stats: Statistics) -> dict[str, Any]:
             ],
             unit="分",
             chart_id="chart-times",
+            whole=False,
         ),
         "domains": charts.bar_chart(
             "按领域",

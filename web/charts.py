@@ -24,13 +24,16 @@ class Series:
     values: Sequence[float | None]
 
 
-def nice_top(value: float) -> float:
-    """Where the value axis ends: four gridline steps of a round size (1, 2, 2.5 or 5 × 10ⁿ,
-    at least 1) reaching ``value`` — 3 gives 4, 7 gives 8, 130 gives 200."""
+def nice_top(value: float, whole: bool = True) -> float:
+    """Where the value axis ends: four gridline steps of a round size (1, 2, 2.5 or 5 × 10ⁿ)
+    reaching ``value`` — 3 gives 4, 7 gives 8, 130 gives 200. ``whole``: steps of at least 1
+    (counts); else smaller values get smaller steps (0.3 gives 0.4)."""
     quarter = max(value, 0.0) / 4
     magnitude = 1.0
     while magnitude * 10 <= quarter:
         magnitude *= 10
+    while not whole and quarter > 0 and magnitude > quarter:
+        magnitude /= 10
     for step in (1.0, 2.0, 2.5, 5.0, 10.0):
         if step * magnitude >= quarter:
             return 4 * step * magnitude
@@ -42,7 +45,7 @@ def _number(value: float, unit: str) -> str:
         return f"{value:.0f}%"
     if value == int(value):
         return f"{int(value)}{unit}"
-    return f"{value:.1f}{unit}"
+    return f"{value:.2g}{unit}" if abs(value) < 1 else f"{value:.1f}{unit}"
 
 
 def _frame(title: str, top: float, unit: str, chart_id: str) -> list[str]:
@@ -96,11 +99,13 @@ def bar_chart(
     series: Sequence[Series],
     unit: str = "",
     chart_id: str = "chart",
+    whole: bool = True,
 ) -> Markup:
     """Grouped bars: one group per label, one bar per series (``unit`` after axis values and
-    in each bar's tooltip; ``%`` for shares given as 0–100)."""
+    in each bar's tooltip; ``%`` for shares given as 0–100; ``whole``: counts, see
+    :func:`nice_top`)."""
     values = [v for s in series for v in s.values if v is not None]
-    top = nice_top(max(values, default=0.0))
+    top = nice_top(max(values, default=0.0), whole)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
     bar = slot * 0.8 / max(1, len(series))

@@ -139,6 +139,8 @@ def test_statistics_in_all_agree_with_the_desks_figures(desk: Desk) -> None:
         (figures.answer_p50_s, figures.answer_p90_s)
     )
     assert total.not_helpful == 1 and total.tickets == 3
+    assert stats.figures is not None and stats.figures.askers == figures.askers
+    assert stats.figures.top_unanswered == figures.top_unanswered
 
 
 def test_statistics_per_period_domain_and_channel(desk: Desk) -> None:

@@ -11,6 +11,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def test_the_value_axis_ends_on_a_round_number_of_four_steps() -> None:
     assert [nice_top(v) for v in (0, 3, 5, 13, 130, 1000)] == [4, 4, 8, 20, 200, 1000]
+    assert [nice_top(v, whole=False) for v in (0.3, 0.05, 3)] == [0.4, 0.08, 4]
 
 
 def test_bars_have_one_rect_per_value_and_every_label_is_escaped() -> None:
