@@ -25,6 +25,8 @@ class Stats:
     not_helpful: int
     backlog_by_domain: dict[str, int] = field(default_factory=dict)
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)
+    composed_by: dict[str, int] = field(default_factory=dict)  # desk answers: extractive, llm
+    composer_fallbacks: dict[str, int] = field(default_factory=dict)  # LLM not used: why
 
     @property
     def helpful_ratio(self) -> float | None:

@@ -85,12 +85,30 @@ def text_report(stats: Stats) -> str:
         lines.append(
             prompts.text("desk.stats.backlog_line", domain=texts.domain_label(domain), count=count)
         )
+    lines += _composers(stats)
     lines.append(prompts.text("desk.stats.topics_title"))
     if not stats.top_unanswered:
         lines.append(prompts.text("desk.stats.no_topics"))
     for question, count in stats.top_unanswered:
         lines.append(prompts.text("desk.stats.topic_line", count=count, question=question))
     return "\n".join(lines)
+
+
+def _composers(stats: Stats) -> list[str]:
+    """Which composer wrote the desk's answers and why the LLM's were not used (only once an
+    LLM composer has been at work)."""
+    if not (set(stats.composed_by) - {"extractive"} or stats.composer_fallbacks):
+        return []
+    lines = [prompts.text("desk.stats.composer_title")]
+    for name in ("extractive", "llm"):
+        count = stats.composed_by.get(name, 0)
+        lines.append(prompts.text(f"desk.stats.composer_{name}", count=count))
+    fallen = sum(stats.composer_fallbacks.values())
+    lines.append(prompts.text("desk.stats.fallback_title", count=fallen))
+    for reason, count in sorted(stats.composer_fallbacks.items(), key=lambda kv: -kv[1]):
+        label = prompts.catalog().get(f"desk.stats.fallback_reason.{reason}", reason)
+        lines.append(prompts.text("desk.stats.fallback_line", reason=label, count=count))
+    return lines
 
 
 def csv_rows(stats: Stats) -> list[tuple[str, str, str]]:
@@ -106,6 +124,10 @@ def csv_rows(stats: Stats) -> list[tuple[str, str, str]]:
         rows.append(("backlog", domain.value, str(stats.backlog_by_domain.get(domain.value, 0))))
     for question, count in stats.top_unanswered:
         rows.append(("unanswered", question, str(count)))
+    for name, count in sorted(stats.composed_by.items()):
+        rows.append(("composer", name, str(count)))
+    for reason, count in sorted(stats.composer_fallbacks.items()):
+        rows.append(("composer_fallback", reason, str(count)))
     return rows
 
 

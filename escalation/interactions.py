@@ -96,6 +96,8 @@ class InteractionRepo:
                 faq_id=answer.faq_id,
                 ticket_id=ticket_id,
                 created_at=at or self._clock.now(),
+                composer=_composer(answer, decision),
+                composer_fallback=answer.fallback or None,
             )
             .returning(interactions.c.id)
         ).scalar_one()
@@ -154,3 +156,13 @@ class InteractionRepo:
             )
         )
         return self.get(interaction_id)
+
+
+def _composer(answer: Answer, decision: str | None) -> str | None:
+    """Which composer wrote a desk answer (escalations, refusals and expert answers: none;
+    an escalation because the model said the passages do not answer: llm)."""
+    if decision is not None or answer.from_expert:
+        return None
+    if answer.decision.value == "answer" or answer.composer != "extractive":
+        return answer.composer
+    return None

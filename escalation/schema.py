@@ -134,6 +134,8 @@ interactions = Table(
     Column("feedback", String(16)),  # helpful | not_helpful
     Column("feedback_at", UTCDateTime()),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("composer", String(16)),  # extractive | llm, for desk answers (migration 0006)
+    Column("composer_fallback", String(32)),  # why an LLM composition was not used
     Index("ix_interactions_created_at", "created_at"),
     Index("ix_interactions_user_key", "user_key"),
 )

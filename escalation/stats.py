@@ -76,6 +76,8 @@ class StatsRepo:
                 .order_by(interactions.c.created_at, interactions.c.id)
             ).scalars()
         )
+        composed_by = self._grouped(interactions.c.composer, asks)
+        fallbacks = self._grouped(interactions.c.composer_fallback, asks)
         return Stats(
             since=since,
             until=until,
@@ -92,7 +94,16 @@ class StatsRepo:
             not_helpful=int(feedback.get("not_helpful", 0)),
             backlog_by_domain=self.backlog(until),
             top_unanswered=cluster_topics(unanswered, limit=top),
+            composed_by=composed_by,
+            composer_fallbacks=fallbacks,
         )
+
+    def _grouped(self, column: Any, condition: ColumnElement[bool]) -> dict[str, int]:
+        """How many rows have each non-empty value of ``column``."""
+        rows = self._conn.execute(
+            select(column, func.count()).where(condition, column.is_not(None)).group_by(column)
+        ).all()
+        return {str(value): int(count) for value, count in rows}
 
     def backlog(self, at: datetime | None = None) -> dict[str, int]:
         """Tickets waiting for an expert answer, by domain (every domain listed).
