@@ -50,9 +50,11 @@ test: lint setup-llm
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## bench: ingest, embedding, answering (shipped and 100,000-chunk library), the LangChain baseline
-## side by side, channels; numbers go to bench/results/ and the terminal
+## side by side, channels, the LLM composer when `make setup-llm` has prepared its model; numbers
+## go to bench/results/ and the terminal
 bench: setup
-	$(BIN)/python -m bench.run_all --questions $(EVAL) --train $(TRAIN)
+	$(BIN)/python -m bench.run_all --questions $(EVAL) --train $(TRAIN) \
+		$(if $(wildcard $(or $(QADESK_DATA_DIR),var)/llm/*.gguf),--llm)
 
 ## eval: the evaluation questions (EVAL=path/to/file.jsonl), answered by the shipped model
 eval: setup

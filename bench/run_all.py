@@ -1,10 +1,12 @@
 """`make bench`: every benchmark in turn, each in its own process; numbers to the terminal and
 to ``bench/results/``.
 
-    .venv/bin/python -m bench.run_all [--questions FILE] [--only NAME ...]
+    .venv/bin/python -m bench.run_all [--questions FILE] [--only NAME ...] [--llm]
 
 ``--questions`` (an evaluation file, `make bench` passes ``EVAL``) feeds the answering, scale and
-side-by-side benchmarks; without it the side-by-side one is skipped.
+side-by-side benchmarks; without it the side-by-side one is skipped. ``--llm`` adds the LLM
+composer with the local model on ``--questions`` and ``--train`` (`make bench` passes it when
+`make setup-llm` has prepared the model).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ BENCHES: dict[str, list[object]] = {
     "telegram": ["--desk", "real", "--embedder", "e5-small-offline"],
     "wechat": ["--desk", "real", "--embedder", "e5-small-offline"],
     "console": [],
+    "llm": ["--questions", QUESTIONS, TRAIN],
 }
+OPTIONAL = {"llm"}  # run only when asked for (--llm, or --only llm)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,12 +40,15 @@ def main(argv: list[str] | None = None) -> int:
         "--train", type=Path, help="real questions: the side by side on them, tuned on --questions"
     )
     parser.add_argument("--only", nargs="*", choices=list(BENCHES), help="run only these")
+    parser.add_argument("--llm", action="store_true", help="also the LLM composer benchmark")
     args = parser.parse_args(argv)
     have_questions = args.questions is not None and args.questions.exists()
     have_train = args.train is not None and args.train.exists()
     failed = 0
-    for name in args.only or list(BENCHES):
+    for name in args.only or [n for n in BENCHES if n not in OPTIONAL or args.llm]:
         arguments = BENCHES[name]
+        if name == "llm" and not have_train:
+            arguments = [a for a in arguments if a is not TRAIN]
         if (TRAIN in arguments and not (have_train and have_questions)) or (
             QUESTIONS in arguments and not have_questions and name.startswith("baseline")
         ):
