@@ -221,7 +221,7 @@ async def login_with_link(request: Request) -> Response:
     except LoginRefused as refused:
         return _refused(request, refused, token="")
     start_session(request, person)
-    return RedirectResponse(_next_from(form), status_code=303)
+    return RedirectResponse(_next_from(request, form), status_code=303)
 
 
 async def login_with_password(request: Request) -> Response:
@@ -237,7 +237,7 @@ async def login_with_password(request: Request) -> Response:
     except LoginRefused as refused:
         return _refused(request, refused, token="")
     start_session(request, person)
-    return RedirectResponse(_next_from(form), status_code=303)
+    return RedirectResponse(_next_from(request, form), status_code=303)
 
 
 def logout(request: Request) -> Response:
@@ -266,9 +266,9 @@ def _next(request: Request) -> str:
     return _safe_next(request, request.query_params.get("next", ""))
 
 
-def _next_from(form: FormData) -> str:
-    value = str(form.get("next", "") or "")
-    return value if value.startswith("/") and not value.startswith("//") else "queue"
+def _next_from(request: Request, form: FormData) -> str:
+    """Where to go after signing in: the page asked for (on this console), else the queue."""
+    return _safe_next(request, str(form.get("next", "") or ""))
 
 
 def _safe_next(request: Request, value: str) -> str:

@@ -22,6 +22,7 @@ from core.errors import InvalidQuestion
 from core.people import Channel, Domain
 from core.tickets import Ticket, TicketStatus
 from desk import texts
+from desk.console_access import MIN_PASSWORD
 from escalation.faq import FaqStatus
 from web.auth import ConsoleUser, console_config, console_desk, require_expert
 from web.templating import render
@@ -354,8 +355,30 @@ async def faq_edit(request: Request) -> Response:
     return _redirect(request, "/faq")
 
 
+# --- the signed-in person ------------------------------------------------------------------------
+async def account(request: Request) -> Response:
+    await _staff(request)
+    return render(request, "expert/account.html", {"min_password": MIN_PASSWORD})
+
+
+async def set_password(request: Request) -> Response:
+    user = await _staff(request)
+    if not user.is_admin:
+        raise HTTPException(403)
+    form = await request.form()
+    password = str(form.get("password", ""))
+    if len(password) < MIN_PASSWORD:
+        return _message(request, "web.errors.password_short", n=MIN_PASSWORD)
+    if password != str(form.get("again", "")):
+        return _message(request, "web.errors.password_mismatch")
+    await _call(console_desk(request).set_console_password, user.user, password)
+    return _message(request, "web.done.password_set")
+
+
 def routes() -> list[Route]:
     return [
+        Route("/account", account, methods=["GET"]),
+        Route("/account/password", set_password, methods=["POST"]),
         Route("/queue", queue, methods=["GET"]),
         Route("/tickets/{ticket_id:int}", ticket_page, methods=["GET"]),
         Route("/tickets/{ticket_id:int}/delivery", delivery, methods=["GET"]),

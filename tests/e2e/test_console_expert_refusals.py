@@ -114,3 +114,44 @@ def test_the_console_refuses_what_it_must(served, tmp_path):
         browser.open(f"{console}/tickets/999999")
         browser.wait_text("没有找到", "main")
         browser.screenshot("06-ticket-not-found")
+
+
+ADMIN = tg_user(9001, "管理员")
+
+
+def test_an_admin_sets_a_password_and_signs_in_with_it(served, tmp_path):
+    console = served.console
+    with chromium(tmp_path) as browser:
+        browser.open(served.login_link(ADMIN))
+        browser.click("#login-button")
+        browser.wait_url("/console/queue")
+        browser.click("#account")
+        browser.wait_for("#new-password")
+        browser.fill("#new-password", "短密码")
+        browser.fill("#again-password", "短密码")
+        browser.script("document.getElementById('new-password').removeAttribute('minlength')")
+        browser.click("#set-password")
+        browser.wait_text("至少需要", "#messages")
+        browser.fill("#new-password", "质量第一 correct horse")
+        browser.fill("#again-password", "质量第一 correct horse")
+        browser.click("#set-password")
+        browser.wait_text("密码已设置", "#messages")
+        browser.screenshot("07-account-password-set")
+        browser.click("header .who button")  # 退出
+        browser.wait_url("/console/login")
+
+        browser.click("details summary")
+        browser.fill("input[name=user]", "telegram:9001")
+        browser.fill("input[name=password]", "wrong password!!")
+        browser.click("form[action$='/login/password'] button")
+        browser.wait_text("账号或密码不正确", "#login-error")
+        browser.click("details summary")
+        browser.fill("input[name=user]", "telegram:9001")
+        browser.fill("input[name=password]", "质量第一 correct horse")
+        browser.click("form[action$='/login/password'] button")
+        browser.wait_url("/console/queue")
+        browser.wait_text("管理员", "header")
+        browser.open(f"{console}/account")
+        assert "telegram:9001" in browser.text("main")
+    actions = [(e.action, e.detail) for e in served.desk.audit_log(telegram_ref(ADMIN))]
+    assert ("password", "") in actions and ("login", "password") in actions

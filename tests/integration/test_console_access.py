@@ -179,3 +179,19 @@ def test_the_console_refuses_to_start_without_a_secret(tmp_path):
         minutes=10
     )
     assert bootstrap.console_links(Settings(_env_file=None, data_dir=tmp_path)) is None  # type: ignore[call-arg]
+
+
+def test_a_wechat_asker_can_be_reached_for_48_hours_after_their_last_message(workers):
+    first, _, clock = workers
+    wechat = UserRef(Channel.WECHAT, "o-asker", display_name="老板")
+    first.desk.record_inbound(wechat, "msg-1")
+    reply = first.desk.ask(wechat, "我们的情况特殊，请专家看看电子秤要不要检定")
+    ticket = reply.ticket or first.desk.escalate(wechat, reply.interaction_id)
+    asked = clock.now()
+    assert first.desk.asker_reachable_until(WANG, ticket) == asked + timedelta(hours=48)
+    clock.advance(hours=30)
+    first.desk.record_inbound(wechat, "msg-2")
+    assert first.desk.asker_reachable_until(WANG, ticket) == clock.now() + timedelta(hours=48)
+    telegram = first.desk.ask(ASKER, "我们的情况特殊，请专家看看锅炉要不要检验")
+    on_telegram = telegram.ticket or first.desk.escalate(ASKER, telegram.interaction_id)
+    assert first.desk.asker_reachable_until(WANG, on_telegram) is None  # no window there
