@@ -26,6 +26,7 @@ from desk.roles import require_admin, with_name
 from desk.statistics import PeriodUnit, Statistics
 from escalation.breakdown import BreakdownRepo
 from escalation.faq import FaqRecord
+from escalation.interactions import InteractionKind
 from escalation.question_log import LOW_CONFIDENCE, Outcome, QuestionLogRepo, QuestionPage
 from escalation.store import EscalationStore
 from escalation.tickets import ACTIVE
@@ -86,7 +87,7 @@ class AdminConsole:
         person = require_admin(self._store, admin)
         with self._store.transaction() as tx:
             found = tx.interactions.get(interaction_id)
-            if found.decision == "invalid" or found.from_expert:
+            if found.decision == "invalid" or found.kind is not InteractionKind.ASK:
                 raise InvalidQuestion("not a question the desk took")
             if found.ticket_id is not None:
                 ticket = tx.tickets.get(found.ticket_id)

@@ -106,6 +106,15 @@ def test_an_admin_opens_a_ticket_for_a_logged_answer_once(desk: Desk) -> None:
     )
 
 
+def test_a_question_answered_from_an_expert_entry_can_go_to_an_expert_again(desk: Desk) -> None:
+    [answered] = [t for t in desk.tickets(ADMIN) if t.answer and t.question == BAIJIU]
+    desk.publish(EXPERT, answered.ticket_id)
+    reply = desk.ask(A, "小作坊自己灌装散装白酒卖，要办哪些许可证？")
+    assert reply.answer.from_expert and reply.ticket is None
+    ticket = desk.open_ticket_for(ADMIN, reply.interaction_id)
+    assert ticket.ticket_id != answered.ticket_id and ticket.asker.key == A.key
+
+
 def test_only_admins_read_the_log_open_tickets_or_statistics(desk: Desk) -> None:
     row = desk.question_log(ADMIN, outcome=Outcome.ANSWERED).rows[0]
     for who in (EXPERT, A):
