@@ -247,8 +247,8 @@ class LlmComposer:
         used: list[int] = []
         length = len(lead)
         for sentence, numbers in kept:
-            if body and length + len(sentence) > self._budget:
-                break
+            if length + len(sentence) > self._budget:
+                continue  # the asker reads at most ``budget`` characters before the sources
             body.append(sentence)
             length += len(sentence)
             used.extend(n for n in numbers if n not in used)

@@ -197,3 +197,12 @@ def test_a_sentence_that_asks_is_dropped() -> None:
         reply(("列入目录的产品，生产者应当委托指定的认证机构进行认证吗？", [1]))
     ).compose(extractive())
     assert answer.fallback == Fallback.NOTHING_LEFT
+
+
+def test_sentences_past_the_budget_are_left_out() -> None:
+    long = "列入目录的产品，生产者应当委托经指定的认证机构进行认证。" * 3
+    answer = composer(
+        reply((long, [1]), ("未经认证的，不得出厂、销售、进口。", [1])), budget=60
+    ).compose(extractive())
+    assert answer.composer == LLM
+    assert answer.text.startswith("未经认证的，不得出厂、销售、进口。\n\n")
