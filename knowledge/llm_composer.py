@@ -213,6 +213,8 @@ class LlmComposer:
         except ComposeError as exc:
             return self._fallback(answer, exc.reason)
         except Exception as exc:  # the model's own errors: connection, HTTP, server
+            if _cut_off(exc):  # the reply hit the token limit: its JSON is incomplete
+                return self._fallback(answer, Fallback.SCHEMA)
             log.warning("llm_composer_error error=%s", type(exc).__name__)
             return self._fallback(answer, Fallback.MODEL_ERROR)
         text, cited = self._render(answer, chosen, checked.kept)
@@ -281,3 +283,12 @@ class LlmComposer:
 def describe(answer: Answer) -> str:
     """``composer`` or ``composer:fallback`` (for logs and reports)."""
     return f"{answer.composer}:{answer.fallback}" if answer.fallback else answer.composer
+
+
+def _cut_off(exc: Exception) -> bool:
+    """The OpenAI client's error for a structured reply cut off at the token limit."""
+    try:
+        from openai import LengthFinishReasonError
+    except ImportError:  # another provider's client
+        return False
+    return isinstance(exc, LengthFinishReasonError)

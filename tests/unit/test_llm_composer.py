@@ -206,3 +206,17 @@ def test_sentences_past_the_budget_are_left_out() -> None:
     ).compose(extractive())
     assert answer.composer == LLM
     assert answer.text.startswith("未经认证的，不得出厂、销售、进口。\n\n")
+
+
+def test_a_reply_cut_off_at_the_token_limit_is_a_schema_error() -> None:
+    import openai
+    from openai.types.chat import ChatCompletion
+
+    cut = ChatCompletion.model_construct(id="c", choices=[], created=0, model="m")
+
+    class CutOff(FakeListChatModel):
+        def _call(self, *args: Any, **kwargs: Any) -> str:
+            raise openai.LengthFinishReasonError(completion=cut)
+
+    answer = LlmComposer(CutOff(responses=["x"])).compose(extractive())
+    assert answer.fallback == Fallback.SCHEMA
