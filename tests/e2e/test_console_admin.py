@@ -226,6 +226,9 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         browser.open(f"{admin}/stats")
         browser.wait_for("#chart-volume")
         browser.screenshot("15-stats-phone")
+        browser.open(f"{admin}/questions")
+        browser.wait_for(f"#q-{row}")
+        browser.screenshot("16-questions-phone")
 
     actions = [(e.action, e.subject) for e in served.desk.audit_log(admin_ref)]
     assert ("upload", stored.file_name) in actions
