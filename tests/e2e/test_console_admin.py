@@ -202,6 +202,9 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         assert float(total["resolution_p50_s"]) >= 0
         assert len(browser.all("#chart-times rect title")) == 2  # response and resolution
 
+        browser.open(f"{admin}/stats?since=2026-12-02&until=2026-11-01")
+        browser.wait_text("统计时间段无效", "main")
+
         # 人员 and 审计日志
         browser.open(f"{admin}/people")
         browser.wait_text("telegram:2001", "main")
