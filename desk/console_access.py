@@ -207,6 +207,15 @@ class ConsoleAccess:
         with self._store.reading() as tx:
             return tx.console.queue(tuple(s.value for s in ACTIVE), limit)
 
+    def asker_history(self, user: UserRef, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+        """The asker's other questions to experts, newest first (the follow-ups an expert
+        should see beside this one)."""
+        require_staff(self._store, user)
+        with self._store.reading() as tx:
+            found = tx.tickets.find(asker=ticket.asker, limit=500)
+        others = [t for t in found if t.ticket_id != ticket.ticket_id]
+        return list(reversed(others))[:limit]
+
     def add_note(self, user: UserRef, ticket_id: int, text: str) -> TicketNote:
         body = text.strip()
         if not body:

@@ -208,6 +208,7 @@ async def _ticket_context(request: Request, user: ConsoleUser, ticket_id: int) -
             "ticket": ticket,
             "events": desk.ticket_events(user.user, ticket_id),
             "notes": desk.ticket_notes(user.user, ticket_id),
+            "history": desk.asker_history(user.user, ticket),
             "deliveries": desk.deliveries(user.user, ticket_id),
             "reachable_until": desk.asker_reachable_until(user.user, ticket),
             "staff": desk.experts(user.user) if user.is_admin else [],

@@ -195,3 +195,21 @@ def test_a_wechat_asker_can_be_reached_for_48_hours_after_their_last_message(wor
     telegram = first.desk.ask(ASKER, "我们的情况特殊，请专家看看锅炉要不要检验")
     on_telegram = telegram.ticket or first.desk.escalate(ASKER, telegram.interaction_id)
     assert first.desk.asker_reachable_until(WANG, on_telegram) is None  # no window there
+
+
+def test_a_ticket_shows_the_askers_other_questions_newest_first(workers):
+    first, _, clock = workers
+    opened = []
+    questions = [
+        "我们的情况特殊，电子秤要不要送检？请专家看看",
+        "食品标签上的生产日期能贴纸吗？请专家看看我们的包装",
+        "出口到东南亚的充电宝需要哪些认证？想请专家给个方案",
+    ]
+    for question in questions:
+        reply = first.desk.ask(ASKER, question)
+        opened.append(reply.ticket or first.desk.escalate(ASKER, reply.interaction_id))
+        clock.advance(minutes=1)
+    history = first.desk.asker_history(WANG, opened[1])
+    assert [t.ticket_id for t in history] == [opened[2].ticket_id, opened[0].ticket_id]
+    with pytest.raises(NotPermitted):
+        first.desk.asker_history(ASKER, opened[1])
