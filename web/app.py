@@ -114,10 +114,9 @@ async def _desk_error(request: Request, error: Exception) -> Response:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
-    if request.headers.get("hx-request"):  # shown in the page's message area
+    if request.headers.get("hx-request"):  # shown in the page's message area (status 200)
         response = render(request, "message.html", {"message": message, "error": True})
         response.headers["HX-Retarget"] = "#messages"
         response.headers["HX-Reswap"] = "innerHTML"
-        response.status_code = 200 if status != 403 else 403
-        return response
+        return response  # 200: htmx swaps only successful responses
     return render(request, "error.html", {"message": message, "status": status}, status_code=status)
