@@ -213,3 +213,28 @@ def test_a_ticket_shows_the_askers_other_questions_newest_first(workers):
     assert [t.ticket_id for t in history] == [opened[2].ticket_id, opened[0].ticket_id]
     with pytest.raises(NotPermitted):
         first.desk.asker_history(ASKER, opened[1])
+
+
+async def test_wechat_staff_get_a_login_link_by_sending_控制台(tmp_path):
+    from bot.wechat.conversation import Conversation
+    from bot.wechat.protocol import Inbound, InboundKind
+    from bot.wechat.state import ChannelState
+    from core.people import IncomingMessage
+
+    clock = FakeClock()
+    worker = Worker(f"sqlite:///{tmp_path / 'desk.sqlite3'}", clock)
+    expert = UserRef(Channel.WECHAT, "o-expert", display_name="李工")
+    worker.desk.add_expert(ADMIN, expert)
+    conversation = Conversation(ChannelState(worker.desk))
+
+    async def say(user: UserRef, content: str) -> str:
+        key = f"wechat:msg:{user.user_id}"
+        inbound = Inbound(InboundKind.TEXT, IncomingMessage(user, content, key), key, "text", "gh")
+        return await conversation.respond(inbound) or ""
+
+    reply = await say(expert, " 控制台 ")
+    assert "登录链接" in reply and "10 分钟内有效" in reply
+    token = token_of(reply.split("\n")[1])
+    assert worker.desk.sign_in_with_link(token, "c").user.key == "wechat:o-expert"
+    assert "只对专家和管理员开放" in await say(UserRef(Channel.WECHAT, "o-asker"), "控制台")
+    worker.store.close()
