@@ -211,7 +211,11 @@ async def _ticket_context(request: Request, user: ConsoleUser, ticket_id: int) -
             "history": desk.asker_history(user.user, ticket),
             "deliveries": desk.deliveries(user.user, ticket_id),
             "reachable_until": desk.asker_reachable_until(user.user, ticket),
-            "staff": desk.experts(user.user) if user.is_admin else [],
+            "staff": [  # who a ticket can be handed to (the command line's admin cannot take it)
+                p for p in desk.experts(user.user) if p.user.channel is not Channel.CONSOLE
+            ]
+            if user.is_admin
+            else [],
             "now": desk.store.clock.now(),
             "due": ticket.created_at + desk.sla,
             "ticket_id": ticket_id,
