@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--questions", type=Path, nargs="*", default=DEFAULT_FILES)
     parser.add_argument("--limit", type=int, help="at most this many answered questions a file")
-    parser.add_argument("--max-tokens", type=int, default=200)
+    parser.add_argument("--max-tokens", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds per composition")
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
