@@ -118,5 +118,6 @@ def _error_page(request: Request, status: int, message: str) -> Response:
         response = render(request, "message.html", {"message": message, "error": True})
         response.headers["HX-Retarget"] = "#messages"
         response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Trigger"] = "console-refresh"  # e.g. the queue shows who has it
         return response  # 200: htmx swaps only successful responses
     return render(request, "error.html", {"message": message, "status": status}, status_code=status)
