@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -167,6 +168,7 @@ class CsrfMiddleware:
             form = await _form(scope, body)
             value = form.get(CSRF_FIELD)
             given = value if isinstance(value, str) else ""
+            await form.close()  # uploaded files are parsed again by the route
         if not expected or not hmac.compare_digest(given, expected):
             log.warning("console csrf refused path=%s", path)
             response = Response(prompts.text("web.errors.csrf"), status_code=403)
@@ -217,7 +219,7 @@ async def login_with_link(request: Request) -> Response:
     token = str(form.get("token", ""))
     desk = console_desk(request)
     try:
-        person = await _in_thread(desk.sign_in_with_link, token, client_of(request))
+        person = await run_in_threadpool(desk.sign_in_with_link, token, client_of(request))
     except LoginRefused as refused:
         return _refused(request, refused, token="")
     start_session(request, person)
@@ -228,7 +230,7 @@ async def login_with_password(request: Request) -> Response:
     form = await request.form()
     desk = console_desk(request)
     try:
-        person = await _in_thread(
+        person = await run_in_threadpool(
             desk.sign_in_with_password,
             str(form.get("user", "")),
             str(form.get("password", "")),
@@ -276,13 +278,6 @@ def _safe_next(request: Request, value: str) -> str:
     if value.startswith(root + "/") and not value.startswith("//"):
         return value
     return f"{root}/queue"
-
-
-async def _in_thread(function: object, *args: object) -> Person:
-    import asyncio
-
-    result: Person = await asyncio.to_thread(function, *args)  # type: ignore[arg-type]
-    return result
 
 
 def routes() -> list[Route]:
