@@ -262,9 +262,11 @@ def answer_record(answer: Answer, latency_ms: float, item_id: Any = None) -> dic
                 "text": c.text,
                 "quote": c.quote,
                 "score": c.score,
+                "status": c.status,
             }
             for c in answer.citations
         ],
+        "choices": list(answer.choices),
         "confidence": answer.confidence,
         "reason": answer.reason.value,
         "from_expert": answer.from_expert,

@@ -9,6 +9,7 @@ from enum import StrEnum
 class Decision(StrEnum):
     ANSWER = "answer"
     ESCALATE = "escalate"
+    CLARIFY = "clarify"  # too vague to answer or route: one short question back, with choices
 
 
 class EscalationReason(StrEnum):
@@ -54,6 +55,7 @@ class Answer:
     signals: dict[str, float] = field(default_factory=dict)  # retrieval signals, for eval/debug
     composer: str = "extractive"  # which composer wrote ``text``: extractive or llm
     fallback: str = ""  # why an LLM composition was not used (timeout, schema…), else empty
+    choices: tuple[str, ...] = ()  # for CLARIFY: what the asker may pick (the last: an expert)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class Reply:
     answer: Answer
     ticket: Ticket | None = None
     offer_feedback: bool = True  # show 有用 / 没解决 / 转人工专家
+    choices: tuple[str, ...] = ()  # a clarifying question's choices (buttons, or 回复 1/2/3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,10 @@ class IngestOutcome:
 class DeskApi(Protocol):
     # --- askers -------------------------------------------------------------------------
     def ask(self, user: UserRef, text: str) -> Reply: ...
+
+    def awaiting_choice(self, user: UserRef) -> bool:
+        """Whether the asker's last reply asked which of a few things they meant."""
+        ...
 
     def feedback(self, user: UserRef, interaction_id: int, helpful: bool) -> FeedbackResult: ...
 

@@ -41,7 +41,7 @@ class QuestionRecorder:
         (``asked_at``: when it was asked, if not now)."""
         tx.people.touch(user)
         iid = tx.interactions.record(user, answer, question=question, at=asked_at)
-        if answer.decision is Decision.ANSWER:
+        if answer.decision is not Decision.ESCALATE:  # answered, or asked back (clarify)
             return iid, None, False
         # an escalation's text is the notice to the asker, not a draft for the expert
         ticket, repeated = self.open_ticket(tx, user, question, "", answer.citations, iid)

@@ -100,7 +100,7 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         problem = self._problem(question)
         if problem is None:
             try:
-                answer = self._knowledge.answer(question)
+                answer = self._conversations.answer(turn, self._knowledge.answer)
             except InvalidQuestion:
                 problem = prompts.error_text(InvalidQuestion.code)
             else:
@@ -132,10 +132,16 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
             answer.confidence,
             ticket.ticket_id if ticket else None,
         )
-        if ticket is None:
-            return Reply(iid, understood(turn) + answer.text, answer)
+        if ticket is None:  # answered, or asked back which of a few things was meant
+            text, choices = understood(turn) + answer.text, answer.choices
+            return Reply(iid, text, answer, offer_feedback=not choices, choices=choices)
         reply = understood(turn) + texts.escalated_reply(ticket, answer.citations, repeated)
         return Reply(iid, reply, answer, ticket, offer_feedback=False)
+
+    def awaiting_choice(self, user: UserRef) -> bool:
+        """Whether the asker was just asked which of a few things they meant (a number they
+        send then picks one)."""
+        return self._conversations.awaiting_choice(user)
 
     def drain_spool(self, limit: int = 100) -> int:
         """Store the questions kept on disk during an outage (the server runs this

@@ -20,7 +20,7 @@ import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
 from core.documents import SourceDocument
 from core.ports import Embedder
-from knowledge import decision, library, status
+from knowledge import clarify, decision, library, status
 from knowledge.composer import Candidate, compose, compose_escalation, compose_expert
 from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
@@ -115,6 +115,8 @@ class KnowledgeBase(KnowledgeStore):
             reply = prompts.text(f"answer.small_talk_{talk}")
             early = Answer(question, Decision.ESCALATE, reply, reason=EscalationReason.INVALID)
             return Prepared(question, text, early=early)
+        if (vague := clarify.clarification(text)) is not None:  # one short question back
+            return Prepared(question, text, early=clarify.clarifying_answer(question, vague))
         self.sync()
         cues = find_cues(text)
         parts = analyse(text)

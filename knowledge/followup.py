@@ -82,6 +82,8 @@ class Completion:
     turn: str
     question: str
     frame: Frame
+    to_expert: bool = False  # the asker chose 转人工 in a clarifying round
+    clarified: bool = False  # a clarifying round came just before: there is no second one
 
     @property
     def completed(self) -> bool:

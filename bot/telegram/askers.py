@@ -122,7 +122,9 @@ class AskerHandlers:
                 return
         messages = plain_messages(reply.text, title)
         markup = None
-        if reply.offer_feedback and reply.ticket is None:
+        if reply.choices:  # a clarifying question: one button per choice
+            markup = keyboards.choices(reply.choices)
+        elif reply.offer_feedback and reply.ticket is None:
             markup = keyboards.answer_feedback(reply.interaction_id)
             messages[-1] += f"\n\n<i>{html_text('telegram.ask.answer_footer')}</i>"
         log.info(
@@ -158,6 +160,10 @@ class AskerHandlers:
                 await self._feedback(context, query, asker, chat_id, press)
             case Kind.EXPERT_ANSWER:
                 await self._expert_feedback(context, query, asker, chat_id, press)
+            case Kind.CHOICE:  # the number picks the choice, as a typed number would
+                await query.answer()
+                await drop_buttons(context.bot, chat_id, message.message_id)
+                await self._answer(context, query.from_user, chat_id, str(press.ident), None)
             case Kind.CANCEL:
                 await query.answer()
                 await drop_buttons(context.bot, chat_id, message.message_id)

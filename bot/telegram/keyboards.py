@@ -34,6 +34,7 @@ class Kind(StrEnum):
     EXPERT_ANSWER = "ea"
     TICKET = "tk"
     CANCEL = "cx"
+    CHOICE = "ch"  # a clarifying question's choice (its number)
 
 
 class Action(StrEnum):
@@ -95,6 +96,16 @@ def examples(questions: Sequence[str]) -> InlineKeyboardMarkup:
         [
             [InlineKeyboardButton(q, callback_data=encode(Kind.EXAMPLE, i))]
             for i, q in enumerate(questions)
+        ]
+    )
+
+
+def choices(labels: Sequence[str]) -> InlineKeyboardMarkup:
+    """A clarifying question's choices, one per row; a press sends the choice's number."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=encode(Kind.CHOICE, i))]
+            for i, label in enumerate(labels, start=1)
         ]
     )
 

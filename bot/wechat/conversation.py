@@ -102,6 +102,8 @@ class Conversation:
             case Command.MORE:
                 return "" if has_held else prompts.text("wechat.nothing_held")
             case Command.HELPFUL | Command.EXPERT:
+                if await self._state.work(self._desk.awaiting_choice, user):  # 回复 1/2/3
+                    return await self._ask(user, inbound.message.text)
                 return await self._feedback(user, command, has_held)
             case Command.MY_QUESTIONS:
                 return await self._my_tickets(user)

@@ -128,3 +128,26 @@ async def test_a_wechat_follow_up_is_answered_from_the_completed_question(real):
     assert "强制检定" in first and not first.startswith("您问的是")
     assert second.startswith(f"您问的是：{PUMP_COMPLETED}")
     assert "燃油加油机" in second
+
+
+async def test_a_telegram_clarifying_round_is_answered_through_a_button(api, real):
+    tg = Telegram(api)
+    async with running_bot(api, real.desk):
+        await tg.text(ASKER, "想办个证，怎么弄")
+        asked = await api.wait_message(1001, "请回复")
+        labels = [label for label, _ in asked.buttons()]
+        assert labels[0] == "3C强制性产品认证" and labels[-1] == "其他·转人工专家"
+        await tg.press(ASKER, asked, asked.button("3C强制性产品认证"))
+        chosen = await api.wait_message(1001, "您问的是", after=asked.message_id)
+    assert chosen.plain.startswith("您问的是：哪些产品需要3C强制性产品认证，怎么办理")
+    assert "认证认可条例" in chosen.plain
+
+
+async def test_a_wechat_clarifying_round_is_answered_with_a_number(real):
+    openid = new_openid()
+    async with wechat_rig(real.desk, budget_s=4.0, timeout_s=4.5) as rig:
+        asked = await rig.ask(openid, "我想问问检测")
+        chosen = await rig.ask(openid, "3")
+    assert "3. 计量器具强制检定" in asked and "请回复 1/2/3/4" in asked
+    assert chosen.startswith("您问的是：哪些计量器具需要强制检定")
+    assert "强制检定" in chosen and "计量器具" in chosen

@@ -52,6 +52,9 @@ class FakeDesk:
         self._links: dict[tuple[str, str], int] = {}
 
     # --- askers -----------------------------------------------------------------------------
+    def awaiting_choice(self, user: UserRef) -> bool:
+        return False
+
     def ask(self, user: UserRef, text: str) -> Reply:
         gate = self.gate.get(text)
         if gate is not None:
