@@ -1,4 +1,5 @@
-"""Who did what on the desk, as the audit log shows it to admins."""
+"""What the console keeps and shows beside tickets: who did what (the audit log), experts'
+private notes, whether a message reached the asker, and what the asker wrote since."""
 
 from __future__ import annotations
 
@@ -32,6 +33,17 @@ class TicketNote:
     author: str
     text: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AskerMessage:
+    """Something the asker asked the desk (a follow-up to their ticket, or a new question);
+    ``decision`` is the desk's: ``answer``, ``escalate`` or ``invalid``."""
+
+    at: datetime
+    text: str
+    decision: str
+    ticket_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

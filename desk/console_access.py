@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 import prompts
 from core.answers import Citation
-from core.audit import AuditEntry, DeliveryState, TicketNote
+from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
 from core.errors import InvalidQuestion, LoginRefused, NotPermitted
 from core.people import Role, UserRef
 from core.tickets import NotificationKind, Ticket
@@ -215,6 +215,12 @@ class ConsoleAccess:
             found = tx.tickets.find(asker=ticket.asker, limit=500)
         others = [t for t in found if t.ticket_id != ticket.ticket_id]
         return list(reversed(others))[:limit]
+
+    def follow_ups(self, user: UserRef, ticket: Ticket) -> list[AskerMessage]:
+        """What the asker asked the desk since the ticket was opened (their follow-ups)."""
+        require_staff(self._store, user)
+        with self._store.reading() as tx:
+            return tx.console.asker_messages(ticket.asker.key, ticket.created_at, ticket.question)
 
     def add_note(self, user: UserRef, ticket_id: int, text: str) -> TicketNote:
         body = text.strip()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
-from core.audit import AuditEntry, DeliveryState, TicketNote
+from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
 from core.people import Domain, UserRef
 from core.tickets import Ticket, TicketStatus
 from escalation.clock import Clock
@@ -19,6 +19,7 @@ from escalation.schema import (
     console_login_attempts,
     console_login_tokens,
     console_passwords,
+    interactions,
     outbox,
     ticket_notes,
     tickets,
@@ -119,6 +120,32 @@ class ConsoleRepo:
             .limit(limit)
         )
         return [_queue_ticket(row) for row in self._conn.execute(query)]
+
+    def asker_messages(
+        self, user_key: str, since: datetime, exclude: str, limit: int = 10
+    ) -> list[AskerMessage]:
+        """What the asker asked the desk from ``since`` on (their follow-ups), oldest first,
+        without the question ``exclude`` (the ticket's own)."""
+        query = (
+            select(
+                interactions.c.created_at,
+                interactions.c.question,
+                interactions.c.decision,
+                interactions.c.ticket_id,
+            )
+            .where(
+                interactions.c.user_key == user_key,
+                interactions.c.kind == "ask",
+                interactions.c.created_at >= since,
+                interactions.c.question != exclude,
+            )
+            .order_by(interactions.c.created_at, interactions.c.id)
+            .limit(limit)
+        )
+        return [
+            AskerMessage(r.created_at, r.question, r.decision, r.ticket_id)
+            for r in self._conn.execute(query)
+        ]
 
     # --- deliveries -------------------------------------------------------------------------
     def deliveries(self, ticket_id: int, kinds: tuple[str, ...]) -> list[DeliveryState]:

@@ -209,6 +209,7 @@ async def _ticket_context(request: Request, user: ConsoleUser, ticket_id: int) -
             "events": desk.ticket_events(user.user, ticket_id),
             "notes": desk.ticket_notes(user.user, ticket_id),
             "history": desk.asker_history(user.user, ticket),
+            "follow_ups": desk.follow_ups(user.user, ticket),
             "deliveries": desk.deliveries(user.user, ticket_id),
             "reachable_until": desk.asker_reachable_until(user.user, ticket),
             "staff": [  # who a ticket can be handed to (the command line's admin cannot take it)

@@ -238,3 +238,19 @@ async def test_wechat_staff_get_a_login_link_by_sending_控制台(tmp_path):
     assert worker.desk.sign_in_with_link(token, "c").user.key == "wechat:o-expert"
     assert "只对专家和管理员开放" in await say(UserRef(Channel.WECHAT, "o-asker"), "控制台")
     worker.store.close()
+
+
+def test_a_ticket_shows_what_the_asker_asked_since(workers):
+    first, _, clock = workers
+    question = "我们的情况特殊，电子秤要不要送检？请专家看看"
+    before = first.desk.ask(ASKER, "食品标签上的生产日期能贴纸吗？")
+    clock.advance(minutes=1)
+    reply = first.desk.ask(ASKER, question)
+    ticket = reply.ticket or first.desk.escalate(ASKER, reply.interaction_id)
+    clock.advance(minutes=1)
+    first.desk.ask(ASKER, "电子秤是用来称散装糖果卖给顾客的")
+    later = first.desk.follow_ups(WANG, ticket)
+    assert [m.text for m in later] == ["电子秤是用来称散装糖果卖给顾客的"]
+    assert later[0].at == clock.now() and before.interaction_id
+    with pytest.raises(NotPermitted):
+        first.desk.follow_ups(ASKER, ticket)
