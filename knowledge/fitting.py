@@ -26,6 +26,7 @@ fewer answerable questions (cross-validated, on each file).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,7 +50,8 @@ RANKER_C = 0.1
 NGRAM_SELECTION_C = 10.0  # the L1 fit that chooses the domain model's n-grams
 NGRAM_C = 3.0  # the L2 fit on the chosen n-grams
 VECTOR_C = 0.05  # the embedding's model, over standardised dimensions
-DECISION_C = 0.3
+DECISION_CS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+"""The decision's regularisation strengths tried; see ``_strength_and_threshold``."""
 THRESHOLD_REPEATS = 10
 """The threshold is chosen on the held-out probabilities of this many 5-fold cross-validations
 with different splits, pooled: one split's curve is too noisy on a few hundred questions (the
@@ -104,6 +106,47 @@ def _logistic(names: Sequence[str], x: Any, y: Any, c: float, balanced: bool) ->
         tuple(float(v) for v in model.coef_[0]),
         float(model.intercept_[0]),
     )
+
+
+def _strength_and_threshold(
+    rows: list[list[float]], correct: list[bool], folds: int, seed: int
+) -> tuple[float, float]:
+    """The decision's regularisation strength and threshold, chosen together on its own
+    cross-validated probabilities: for each strength in ``DECISION_CS``, ``THRESHOLD_REPEATS``
+    cross-validations with different splits, pooled; the pair with the highest gain
+    (``choose_threshold``'s correct − ``WRONG_COST`` × wrong) is kept."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.preprocessing import StandardScaler
+
+    scaled = StandardScaler().fit_transform(rows)
+    best: tuple[float, float, float] = (-math.inf, DECISION_CS[0], 1.0)
+    for strength in DECISION_CS:
+        held_out: list[float] = []
+        for r in range(THRESHOLD_REPEATS):
+            splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + r)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=FutureWarning)
+                predicted = cross_val_predict(
+                    LogisticRegression(C=strength, max_iter=5000),
+                    scaled,
+                    correct,
+                    cv=splits,
+                    method="predict_proba",
+                )[:, 1]
+            held_out += [float(p) for p in predicted]
+        pooled = correct * THRESHOLD_REPEATS
+        threshold = choose_threshold(held_out, pooled)
+        gain = sum(
+            (1.0 if ok else -WRONG_COST)
+            for p, ok in zip(held_out, pooled, strict=True)
+            if p >= threshold
+        )
+        if gain > best[0]:
+            best = (gain, strength, threshold)
+    return best[1], best[2]
 
 
 def fit_ranker(examples: Sequence[Example]) -> Logistic:
@@ -224,10 +267,6 @@ def fit(
     info: dict[str, Any] | None = None,
 ) -> AnswerModel:
     """Fit the whole answering model on ``examples`` (see the module docstring)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.preprocessing import StandardScaler
-
     ranker = fit_ranker(examples)
     fold = assign_folds([ex.item for ex in examples], folds, seed)
     cross_domain = _cross_fitted(examples, fold, in_scope, lambda _: True, folds)
@@ -248,24 +287,13 @@ def fit(
             )
         )
         correct.append(ex.correct_if_answered(ranked))
-    chosen = _logistic(decision.FEATURES, rows, correct, c=DECISION_C, balanced=False)
-    scaled = StandardScaler().fit_transform(rows)
-    held_out: list[float] = []  # THRESHOLD_REPEATS cross-validations, pooled
-    for r in range(THRESHOLD_REPEATS):
-        splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + r)
-        predicted = cross_val_predict(
-            LogisticRegression(C=DECISION_C, max_iter=5000),
-            scaled,
-            correct,
-            cv=splits,
-            method="predict_proba",
-        )[:, 1]
-        held_out += [float(p) for p in predicted]
-    threshold = choose_threshold(held_out, correct * THRESHOLD_REPEATS)
+    strength, threshold = _strength_and_threshold(rows, correct, folds, seed)
+    chosen = _logistic(decision.FEATURES, rows, correct, c=strength, balanced=False)
     meta = {
         "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "questions": len(examples),
         "wrong_cost": WRONG_COST,
+        "decision_c": strength,
         **(info or {}),
     }
     return AnswerModel(
