@@ -47,16 +47,7 @@ async def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 async def _admin(request: Request) -> ConsoleUser:
-    _console_root(request)
     return await run_in_threadpool(require_admin, request)
-
-
-def _console_root(request: Request) -> None:
-    """These routes are mounted at ``<console>/admin``: pages, links, the sign-in redirect
-    and error pages are made relative to the console itself (``root`` in templates)."""
-    root = str(request.scope.get("root_path", ""))
-    if root.endswith(MOUNTED_AT):
-        request.scope["root_path"] = root.removesuffix(MOUNTED_AT)
 
 
 def kind_label(kind: DocumentKind) -> str:
@@ -442,18 +433,18 @@ async def audit(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/library", library, methods=["GET"]),
-        Route("/library/preview", preview_upload, methods=["POST"]),
-        Route("/library/confirm", confirm_upload, methods=["POST"]),
-        Route("/library/{doc_id}/replace", replace_page, methods=["GET"]),
-        Route("/library/{doc_id}/remove", remove_page, methods=["GET"]),
-        Route("/library/{doc_id}/remove", remove, methods=["POST"]),
-        Route("/questions", questions, methods=["GET"]),
-        Route("/questions/{interaction_id:int}/ticket", open_ticket, methods=["POST"]),
-        Route("/stats", stats_page, methods=["GET"]),
-        Route("/stats.csv", stats_csv, methods=["GET"]),
-        Route("/people", people, methods=["GET"]),
-        Route("/people", set_role, methods=["POST"]),
-        Route("/people/revoke", revoke, methods=["POST"]),
-        Route("/audit", audit, methods=["GET"]),
+        Route(MOUNTED_AT + "/library", library, methods=["GET"]),
+        Route(MOUNTED_AT + "/library/preview", preview_upload, methods=["POST"]),
+        Route(MOUNTED_AT + "/library/confirm", confirm_upload, methods=["POST"]),
+        Route(MOUNTED_AT + "/library/{doc_id}/replace", replace_page, methods=["GET"]),
+        Route(MOUNTED_AT + "/library/{doc_id}/remove", remove_page, methods=["GET"]),
+        Route(MOUNTED_AT + "/library/{doc_id}/remove", remove, methods=["POST"]),
+        Route(MOUNTED_AT + "/questions", questions, methods=["GET"]),
+        Route(MOUNTED_AT + "/questions/{interaction_id:int}/ticket", open_ticket, methods=["POST"]),
+        Route(MOUNTED_AT + "/stats", stats_page, methods=["GET"]),
+        Route(MOUNTED_AT + "/stats.csv", stats_csv, methods=["GET"]),
+        Route(MOUNTED_AT + "/people", people, methods=["GET"]),
+        Route(MOUNTED_AT + "/people", set_role, methods=["POST"]),
+        Route(MOUNTED_AT + "/people/revoke", revoke, methods=["POST"]),
+        Route(MOUNTED_AT + "/audit", audit, methods=["GET"]),
     ]

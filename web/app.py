@@ -34,7 +34,7 @@ SESSION_COOKIE = "qadesk_console"
 
 def build_console(desk: Desk, config: ConsoleConfig) -> Starlette:
     """The console for ``desk``: sign-in, the expert screens and, when present, the admin
-    screens (``web.admin.routes()``, under ``/admin``)."""
+    screens (``web.admin.routes()``, whose paths start with ``/admin``)."""
     if not config.secret:
         raise ValueError("the console needs a secret")
     routes: list[BaseRoute] = [
@@ -43,9 +43,7 @@ def build_console(desk: Desk, config: ConsoleConfig) -> Starlette:
         *auth.routes(),
         *expert.routes(),
     ]
-    admin_routes = _admin_routes()
-    if admin_routes:
-        routes.append(Mount("/admin", routes=admin_routes))
+    routes += _admin_routes()  # their paths start with /admin; the console's root stays one
     middleware = [
         Middleware(
             SessionMiddleware,
