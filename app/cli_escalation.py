@@ -1,4 +1,5 @@
-"""The expert and admin console: ``qadesk tickets …``, ``qadesk experts …``, ``qadesk stats``.
+"""The expert and admin console: ``qadesk tickets …``, ``qadesk faq …``, ``qadesk experts …``,
+``qadesk stats``.
 
 Every command goes through ``desk.Desk`` as one console user (``--as``, default
 ``console:admin``, whom the composition root seeds as admin and expert).
@@ -16,12 +17,13 @@ import typer
 import prompts
 from core.answers import Answer, FaqEntry
 from core.documents import Chunk, SourceDocument
-from core.errors import AlreadyClaimed, ConfigurationError, QadeskError
+from core.errors import AlreadyClaimed, ConfigurationError, NotPermitted, QadeskError
 from core.people import Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
 from desk import report, texts
 from desk.ports import Library
 from desk.service import Desk
+from escalation.faq import FaqRecord
 from escalation.records import user_from_key
 
 DeskFactory = Callable[[], Desk]
@@ -156,6 +158,25 @@ def ticket_details(ticket: Ticket) -> list[str]:
     return lines
 
 
+def faq_line(record: FaqRecord) -> str:
+    flag = say("faq_flag", reason=_flag_reason(record.flag_reason)) if record.flagged else ""
+    return say(
+        "faq_line",
+        faq_id=record.entry.faq_id,
+        status=prompts.text(f"escalation.faq_status.{record.status.value}"),
+        flag=flag,
+        question=texts.clip(record.entry.question.replace("\n", " "), 60),
+    )
+
+
+def _flag_reason(reason: str) -> str:
+    """A flag reason as stored (``replaced:file.pdf``) in words."""
+    kind, _, file_name = reason.partition(":")
+    if kind not in ("replaced", "removed"):
+        kind = "other"
+    return prompts.text(f"escalation.faq_flag.{kind}", file_name=file_name)
+
+
 class LazyLibrary:
     """The knowledge base, opened on first use: listing tickets or printing statistics never
     loads the embedding model; answering with ``--publish`` does."""
@@ -229,8 +250,12 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
             yield get_desk()
 
     tickets = typer.Typer(help="Expert tickets: list, show, claim, answer.", no_args_is_help=True)
+    faq = typer.Typer(
+        help="Published expert FAQ entries: list, review, withdraw.", no_args_is_help=True
+    )
     experts = typer.Typer(help="Experts and admins, with their domains.", no_args_is_help=True)
     cli.add_typer(tickets, name="tickets")
+    cli.add_typer(faq, name="faq")
     cli.add_typer(experts, name="experts")
 
     @tickets.command("list")
@@ -306,6 +331,72 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         with opened() as desk, _reporting(ticket_id):
             entry = desk.publish(user, ticket_id)
         typer.echo(say("published", faq_id=entry.faq_id))
+
+    @tickets.command("reassign")
+    def tickets_reassign(
+        ticket_id: int,
+        to: Annotated[str, typer.Argument(help="The expert taking it (channel:user_id).")],
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """Hand a ticket to another expert (admins, or the expert holding it)."""
+        actor, target = parse_user(as_user), parse_user(to)
+        with opened() as desk, _reporting(ticket_id):
+            ticket = desk.reassign(actor, ticket_id, target)
+        name = ticket.claimed_by_name or target.key
+        typer.echo(say("reassigned", ticket_id=ticket_id, expert=name, user=target.key))
+
+    @tickets.command("domain")
+    def tickets_domain(
+        ticket_id: int,
+        domain: Annotated[str, typer.Argument(help="metrology, standards, food…")],
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """Move a ticket to another domain (its experts are told)."""
+        user, area = parse_user(as_user), parse_domain(domain)
+        assert area is not None
+        with opened() as desk, _reporting(ticket_id):
+            ticket = desk.set_domain(user, ticket_id, area)
+        typer.echo(say("domain_set", ticket_id=ticket_id, domain=texts.domain_label(ticket.domain)))
+
+    @faq.command("list")
+    def faq_list(
+        flagged: Annotated[
+            bool, typer.Option("--flagged", help="Only entries to review after a document changed.")
+        ] = False,
+        as_user: AsUser = CONSOLE_ADMIN,
+    ) -> None:
+        """List published expert FAQ entries, oldest first."""
+        user = parse_user(as_user)
+        with opened() as desk, _reporting():
+            found = desk.faq_entries(user, True if flagged else None)
+        for record in found:
+            typer.echo(faq_line(record))
+        typer.echo(say("faq_count", count=len(found)) if found else say("no_faq"))
+
+    @faq.command("review")
+    def faq_review(faq_id: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Keep a flagged entry: an expert checked it against the changed document."""
+        user = parse_user(as_user)
+        with opened() as desk, _reporting():
+            known = {r.entry.faq_id for r in desk.faq_entries(user)}
+            if faq_id not in known:
+                _fail(say("faq_not_found", faq_id=faq_id))
+            desk.review_faq(user, faq_id)
+        typer.echo(say("faq_reviewed", faq_id=faq_id))
+
+    @faq.command("withdraw")
+    def faq_withdraw(faq_id: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
+        """Take an entry out of the library: later askers are no longer answered from it."""
+        user = parse_user(as_user)
+        with opened() as desk, _reporting():
+            known = {r.entry.faq_id for r in desk.faq_entries(user)}
+            try:
+                desk.withdraw_faq(user, faq_id)
+            except NotPermitted:
+                if faq_id in known:
+                    raise
+                _fail(say("faq_not_found", faq_id=faq_id))
+        typer.echo(say("faq_withdrawn", faq_id=faq_id))
 
     @experts.command("add")
     def experts_add(

@@ -183,3 +183,72 @@ def test_qadesk_stats_on_an_installation_prints_every_figure(
     result = runner.invoke(app, ["tickets", "list", "--status", "open"])
     assert result.exit_code == 0 and "共 1 个工单。" in result.stdout
     assert not (tmp_path / "var" / "index").exists()
+
+
+def test_tickets_reassign_and_domain(console: Console) -> None:
+    console.store.seed_roles(admins=[], experts=["wechat:o-wu=metrology"])
+    ticket = console.desk.ask(ASKER, BAIJIU).ticket
+    assert ticket is not None
+    tid = str(ticket.ticket_id)
+    console.desk.claim(UserRef(Channel.TELEGRAM, "2002"), ticket.ticket_id)
+
+    code, _, err = console.run("tickets", "reassign", tid, "wechat:o-wu", "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+    code, _, err = console.run("tickets", "reassign", tid, "telegram:1001")
+    assert code == 1 and "权限" in err  # the asker is no expert
+    code, out, _ = console.run("tickets", "reassign", tid, "wechat:o-wu")
+    assert (code, out.strip()) == (0, f"工单 #{tid} 已转交给 专家（wechat:o-wu）。")
+    assert console.desk.ticket(ASKER, ticket.ticket_id).claimed_by == "wechat:o-wu"
+    code, _, err = console.run("tickets", "reassign", "999", "wechat:o-wu")
+    assert code == 1 and "没有找到这个工单" in err
+
+    code, out, _ = console.run("tickets", "domain", tid, "metrology", "--as", "wechat:o-wu")
+    assert (code, out.strip()) == (0, f"工单 #{tid} 的领域已改为：计量。")
+    assert console.desk.ticket(ASKER, ticket.ticket_id).domain.value == "metrology"
+    code, _, err = console.run("tickets", "domain", tid, "astrology")
+    assert code == 1 and "未知领域" in err
+    code, _, err = console.run("tickets", "domain", tid, "food", "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+    code, out, _ = console.run("tickets", "show", tid)
+    assert "转交" in out and "修改领域" in out
+
+
+def test_faq_list_review_and_withdraw(console: Console) -> None:
+    code, out, _ = console.run("faq", "list")
+    assert (code, out.strip()) == (0, "没有符合条件的常见问题。")
+    ticket = console.desk.ask(ASKER, BAIJIU).ticket
+    assert ticket is not None
+    console.desk.claim(UserRef(Channel.TELEGRAM, "2002"), ticket.ticket_id)
+    console.desk.answer_ticket(
+        UserRef(Channel.TELEGRAM, "2002"), ticket.ticket_id, "需要食品生产许可证。", publish=True
+    )
+    (record,) = console.desk.faq_entries(UserRef(Channel.TELEGRAM, "2002"))
+    faq_id = record.entry.faq_id
+    with console.store.transaction() as tx:
+        assert tx.faq.flag_citing(record.entry.sources, f"replaced:{record.entry.sources[0]}")
+
+    code, out, _ = console.run("faq", "list", "--flagged")
+    assert code == 0
+    assert f"{faq_id}  有效  待审核（来源文件已被替换：{record.entry.sources[0]}）" in out
+    assert BAIJIU[:20] in out and "共 1 条常见问题。" in out
+    code, _, err = console.run("faq", "list", "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+
+    code, _, err = console.run("faq", "review", faq_id, "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+    code, _, err = console.run("faq", "review", "faq-nonexistent")
+    assert code == 1 and "没有找到常见问题 faq-nonexistent" in err
+    code, out, _ = console.run("faq", "review", faq_id)
+    assert (code, out.strip()) == (0, f"常见问题 {faq_id} 已审核，继续使用。")
+    code, out, _ = console.run("faq", "list", "--flagged")
+    assert out.strip() == "没有符合条件的常见问题。"
+
+    code, _, err = console.run("faq", "withdraw", faq_id, "--as", "telegram:1001")
+    assert code == 1 and "权限" in err
+    code, _, err = console.run("faq", "withdraw", "faq-nonexistent")
+    assert code == 1 and "没有找到常见问题 faq-nonexistent" in err
+    code, out, _ = console.run("faq", "withdraw", faq_id)
+    assert code == 0 and "已撤回" in out
+    code, out, _ = console.run("faq", "list")
+    assert f"{faq_id}  已撤回  " in out
+    assert console.desk.ask(ASKER, BAIJIU).answer.from_expert is False
