@@ -11,9 +11,9 @@ import pytest
 
 from tests.fakes.browser import chromium
 from tests.fakes.console_server import console_server, telegram_ref
+from tests.fakes.databases import fresh_database
 from tests.fakes.embedder import FakeEmbedder
 from tests.fakes.telegram_harness import tg_user
-from tests.integration.test_escalation_backends import fresh_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.postgres]
 

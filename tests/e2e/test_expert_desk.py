@@ -39,9 +39,9 @@ from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.databases import BACKENDS, fresh_database
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.notifier import BlockingNotifier, RecordingNotifier
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -6,87 +6,25 @@ re-delivered across two workers that share one database."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 import prompts
-from core.answers import Answer
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind, TicketStatus
-from desk.service import Desk
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
-from escalation.store import EscalationStore
-from tests.fakes.clock import FakeClock
-from tests.fakes.knowledge import FakeKnowledge
+from tests.fakes.wechat_desk import ANSWERABLE, Deployment, Worker, deployment
 from tests.fakes.wechat_platform import new_openid, wechat_rig
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.e2e
 
+__all__ = ["deployment"]  # the fixture
+
 EXPERT = UserRef(Channel.TELEGRAM, "2001", display_name="李工")
 ESCALATED = "锅炉要年检吗？"
-ANSWERABLE = "用于贸易结算的电子秤需要强制检定吗？"
 EXPERT_TEXT = "锅炉属于特种设备，使用单位应当按规定向检验机构申请定期检验。"
-
-
-class GatedKnowledge(FakeKnowledge):
-    """The fake knowledge base, holding a question until the test lets it through."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gates: dict[str, threading.Event] = {}
-
-    def answer(self, question: str) -> Answer:
-        gate = self.gates.get(question)
-        if gate is not None:
-            gate.wait(timeout=30)
-        return super().answer(question)
-
-
-@dataclass
-class Worker:
-    store: EscalationStore
-    desk: Desk
-
-
-@dataclass
-class Deployment:
-    url: str
-    knowledge: GatedKnowledge
-    clock: FakeClock
-    workers: list[Worker]
-
-    def worker(self) -> Worker:
-        store = EscalationStore.open(self.url, clock=self.clock)
-        worker = Worker(store, Desk(self.knowledge, store, clock=self.clock))
-        self.workers.append(worker)
-        return worker
-
-    def outbox(self, kind: NotificationKind) -> list[OutboxStatus]:
-        with self.workers[0].store.reading() as tx:
-            records = tx.outbox.records()
-        return [r.status for r in records if r.notification.kind is kind]
-
-
-@pytest.fixture(params=BACKENDS)
-def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
-    """A fresh database (SQLite file, or PostgreSQL as several workers would share it)."""
-    with fresh_database(request.param, tmp_path) as url:
-        clock = FakeClock(datetime.now(UTC))
-        seed = EscalationStore.open(url, clock=clock)
-        seed.seed_roles(admins=["console:admin"], experts=["telegram:2001=other"])
-        seed.close()
-        found = Deployment(url, GatedKnowledge(), clock, [])
-        try:
-            yield found
-        finally:
-            for worker in found.workers:
-                worker.store.close()
 
 
 async def deliver_outbox(worker: Worker, notifier) -> None:

@@ -17,12 +17,12 @@ import httpx
 import pytest
 
 from core.people import Channel, UserRef
-from tests.e2e.test_wechat_real_desk import ANSWERABLE, Deployment, deployment
+from tests.fakes.wechat_desk import ANSWERABLE, Deployment, deployment
 from tests.fakes.wechat_platform import new_openid, wechat_rig
 
 pytestmark = pytest.mark.e2e
 
-__all__ = ["deployment"]  # the fixture, shared with the real-desk tests
+__all__ = ["deployment"]  # the fixture
 
 FOOD = "从事食品销售需要取得许可吗？"
 FORGED = "产品出厂销售前必须经过认证吗？"

@@ -18,7 +18,7 @@ from escalation.channel_state import PRUNE_BATCH
 from escalation.schema import inbound_messages
 from escalation.store import KEEP_MESSAGE_KEYS, EscalationStore
 from tests.fakes.clock import FakeClock
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
+from tests.fakes.databases import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

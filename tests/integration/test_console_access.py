@@ -19,8 +19,8 @@ from desk.console_access import MAX_FAILURES, ConsoleLinks
 from desk.service import Desk
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.databases import BACKENDS, fresh_database
 from tests.fakes.knowledge import FakeIngest, FakeKnowledge
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

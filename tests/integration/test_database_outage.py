@@ -35,11 +35,11 @@ from escalation.dispatcher import Dispatcher
 from escalation.retry import RetryPolicy
 from escalation.schema import interactions, outbox, tickets
 from escalation.store import EscalationStore
+from tests.fakes.databases import fresh_database, postgres_server_url
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import FAST, Telegram, no_proxy, running_bot, tg_user
 from tests.fakes.telegram_wire import serve_asgi
-from tests.integration.test_escalation_backends import fresh_database, postgres_server_url
 
 pytestmark = pytest.mark.integration
 

@@ -20,9 +20,9 @@ from desk.statistics import PeriodUnit
 from escalation.question_log import Outcome
 from escalation.store import EscalationStore
 from tests.fakes.clock import START, FakeClock
+from tests.fakes.databases import BACKENDS, fresh_database
+from tests.fakes.history import ANSWERABLE, BAIJIU, EXPERT, TOYS, A, B, at, seed_history
 from tests.fakes.knowledge import FakeKnowledge
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
-from tests.unit.test_desk_stats import ANSWERABLE, BAIJIU, EXPERT, TOYS, A, B, at, seed_history
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ from core.people import Channel, Domain, UserRef
 from core.tickets import TicketStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
+from tests.fakes.databases import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

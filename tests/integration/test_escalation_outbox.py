@@ -22,8 +22,8 @@ from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.databases import BACKENDS, fresh_database
 from tests.fakes.notifier import BlockingNotifier, RecordingNotifier
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from core.tickets import NotificationKind, Ticket
 from desk.service import Desk
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.databases import BACKENDS, fresh_database
 from tests.fakes.knowledge import FakeKnowledge
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
-from tests.unit.test_desk_stats import BAIJIU, TOYS, at, seeded_desk
+from tests.fakes.databases import BACKENDS, fresh_database
+from tests.fakes.history import BAIJIU, TOYS, at, seeded_desk
 
 pytestmark = pytest.mark.integration
 

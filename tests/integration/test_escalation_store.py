@@ -22,7 +22,7 @@ from core.tickets import NotificationKind, TicketStatus
 from escalation.faq import FaqStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
-from tests.integration.test_escalation_backends import BACKENDS, fresh_database
+from tests.fakes.databases import BACKENDS, fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,8 @@ from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.history import seeded_desk
 from tests.fakes.knowledge import FakeKnowledge
-from tests.unit.test_desk_stats import seeded_desk
 
 ASKER = UserRef(Channel.TELEGRAM, "1001", "1001", "王老板")
 BAIJIU = "我们小作坊自己灌装散装白酒卖，需要办哪些许可证？"
