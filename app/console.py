@@ -56,7 +56,7 @@ def run_console(
                 write(reply.text)
                 if reply.offer_feedback:
                     write(prompts.text("console.feedback_hint"))
-                last = reply.interaction_id
+                last = None if reply.choices else reply.interaction_id  # 1/2/3 pick a choice
         except QadeskError as exc:
             write(prompts.error_text(exc.code))
     write(prompts.text("console.bye"))

@@ -23,6 +23,7 @@ from typing import Any
 from core.answers import Answer, Decision
 from knowledge.answering import KnowledgeBase, Prepared
 from knowledge.fitting import Example, assign_folds, fit, holds_evidence
+from knowledge.followup import complete_turns
 from knowledge.models import AnswerModel
 from knowledge.scoring import percentile
 from knowledge.text import bigram_coverage
@@ -77,6 +78,8 @@ class Report:
         for kind in sorted({o.kind for o in self.outcomes} - {ANSWERABLE}):
             group = self.by_kind(kind)
             out[f"escalation_rate[{kind}]"] = sum(not o.answered for o in group) / len(group)
+            clarified = sum(o.answer.decision == Decision.CLARIFY for o in group)
+            out[f"clarify_rate[{kind}]"] = clarified / len(group)
             out[f"count[{kind}]"] = len(group)
         latencies = [o.latency_ms for o in self.outcomes]
         out["latency_p50_ms"] = percentile(latencies, 50)
@@ -104,6 +107,11 @@ class Report:
         return rows
 
 
+def asked(item: dict[str, Any]) -> str:
+    """The item's question, completed from the earlier ``turns`` of the asker when it has any."""
+    return complete_turns(item.get("turns") or (), str(item.get("question", "")))
+
+
 def read_items(lines: Iterable[str]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
@@ -112,7 +120,7 @@ def run(items: list[dict[str, Any]], answer: Callable[[str], Answer]) -> Report:
     report = Report()
     for item in items:
         start = time.perf_counter()
-        result = answer(str(item.get("question", "")))
+        result = answer(asked(item))
         report.outcomes.append(Outcome(item, result, (time.perf_counter() - start) * 1000))
     return report
 
@@ -140,7 +148,7 @@ def prepare_all(kb: KnowledgeBase, items: list[dict[str, Any]]) -> list[tuple[Pr
     out = []
     for item in items:
         start = time.perf_counter()
-        prepared = kb.prepare(str(item.get("question", "")))
+        prepared = kb.prepare(asked(item))
         out.append((prepared, (time.perf_counter() - start) * 1000))
     return out
 

@@ -32,9 +32,9 @@ SLICE = [
 ASKER = tg_user(1001, "老板")
 ADMIN = UserRef(Channel.CONSOLE, "admin")
 EXPERT = UserRef(Channel.TELEGRAM, "2001", display_name="王工")
-SCALE = "电子秤要强制检定吗"
+SCALE = "店里的电子秤要强制检定吗"
 PUMP = "那加油机呢"
-PUMP_COMPLETED = "加油机是否需要强制检定"
+PUMP_COMPLETED = "店里的加油机要强制检定吗"
 
 
 def settings_for(data_dir: Path) -> Settings:

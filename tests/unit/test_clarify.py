@@ -109,3 +109,21 @@ def test_there_is_at_most_one_clarifying_round(desk: Desk) -> None:
     again = desk.ask(ASKER, "标准方面的问题")
     assert again.answer.decision is Decision.ESCALATE and again.ticket is not None
     assert again.ticket.question == "标准方面的问题"
+
+
+def test_qadesk_chat_completes_follow_ups_and_takes_a_number_as_the_choice(desk: Desk) -> None:
+    from app.console import run_console
+
+    lines = iter(["我想问问检测", "3", "店里的电子秤要强制检定吗", "那加油机呢"])
+    shown: list[str] = []
+
+    def read(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:  # the end of input, as at a terminal
+            raise EOFError from None
+
+    run_console(desk, read, shown.append)
+    assert any("3. 计量器具强制检定" in s for s in shown)
+    assert any(s.startswith("您问的是：哪些计量器具需要强制检定") for s in shown)
+    assert any(s.startswith("您问的是：店里的加油机要强制检定吗") for s in shown)
