@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
 from core.documents import Chunk, SourceDocument
@@ -59,3 +60,16 @@ class Notifier(Protocol):
     """
 
     async def send(self, notification: Notification) -> str | None: ...
+
+
+class Clock(Protocol):
+    """Gives the current time as a timezone-aware UTC datetime (tests drive it by hand)."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)

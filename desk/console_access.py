@@ -24,11 +24,11 @@ from core.answers import Citation
 from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
 from core.errors import InvalidQuestion, LoginRefused, NotPermitted
 from core.people import Role, UserRef
+from core.ports import Clock
 from core.tickets import NotificationKind, Ticket
 from desk import texts
 from desk.ports import Library
 from desk.roles import require_admin, require_staff, with_name
-from escalation.clock import Clock
 from escalation.faq import FaqRecord
 from escalation.people import Person
 from escalation.store import EscalationStore, Transaction

@@ -21,12 +21,12 @@ import prompts
 from core.answers import Answer, Decision
 from core.errors import StoreUnavailable
 from core.people import UserRef
+from core.ports import Clock
 from core.tickets import NotificationKind
 from desk import texts
 from desk.api import Reply
 from desk.questions import Recorded
 from desk.spool import QuestionSpool, SpooledQuestion
-from escalation.clock import Clock
 from escalation.store import EscalationStore, Transaction
 
 log = logging.getLogger(__name__)

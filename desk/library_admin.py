@@ -12,10 +12,10 @@ from core.answers import FaqEntry
 from core.documents import Chunk, SourceDocument
 from core.errors import DocumentNotFound, IngestError, InvalidTransition, NotPermitted
 from core.people import UserRef
+from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
 from desk.api import IngestOutcome
 from desk.ports import IngestedFile, Ingestor, Library, Previewer
-from escalation.clock import Clock
 from escalation.faq import FaqRecord
 from escalation.store import EscalationStore
 

@@ -17,6 +17,7 @@ from core.answers import Answer, Decision, EscalationReason, FaqEntry
 from core.documents import SourceDocument
 from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
 from core.people import Channel, Domain, Role, UserRef
+from core.ports import Clock
 from core.text import strip_invisible
 from core.tickets import Ticket, TicketStatus
 from desk import roles, texts
@@ -32,7 +33,6 @@ from desk.ports import Ingestor, Library
 from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
 from desk.spool import QuestionSpool
-from escalation.clock import Clock
 from escalation.faq import FaqRecord
 from escalation.interactions import InteractionKind
 from escalation.people import Person

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from core.people import UserRef
-from escalation.clock import Clock
+from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.people import PeopleRepo
 from escalation.schema import (

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, delete, func, select
 
 from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
 from core.people import Domain, UserRef
+from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
-from escalation.clock import Clock
 from escalation.db import dialect_insert
 from escalation.records import user_from_row
 from escalation.schema import (

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from core.people import UserRef
-from escalation.clock import Clock
+from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.schema import conversation_frames
 

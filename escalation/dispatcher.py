@@ -43,10 +43,9 @@ from typing import Any, TypeVar
 
 from core import delivery
 from core.errors import DeliveryError, PermanentDeliveryError, StoreUnavailable, UncertainDelivery
-from core.ports import Notifier
+from core.ports import Clock, Notifier
 from core.tickets import Notification
 from escalation.backoff import Backoff
-from escalation.clock import Clock
 from escalation.store import EscalationStore
 
 log = logging.getLogger(__name__)

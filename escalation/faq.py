@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from core.answers import FaqEntry
-from escalation.clock import Clock, as_utc
+from core.ports import Clock
 from escalation.db import dialect_insert
-from escalation.schema import faq_entries, faq_sources
+from escalation.schema import as_utc, faq_entries, faq_sources
 
 
 class FaqStatus(StrEnum):

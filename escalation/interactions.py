@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 from core.answers import Answer, Citation
 from core.errors import NotPermitted
 from core.people import UserRef
-from escalation.clock import Clock
+from core.ports import Clock
 from escalation.records import citations_from_json, citations_to_json
 from escalation.schema import interactions
 

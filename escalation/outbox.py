@@ -34,8 +34,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 
 from core.people import UserRef
+from core.ports import Clock
 from core.tickets import Notification, NotificationKind
-from escalation.clock import Clock
 from escalation.records import user_from_row
 from escalation.schema import outbox
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from core.people import Domain, Role, UserRef
-from escalation.clock import Clock
+from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.records import domains_from_text, domains_to_text, user_from_row
 from escalation.schema import people

@@ -7,7 +7,7 @@ Times are stored as naive UTC and read back as aware UTC (:class:`UTCDateTime`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +28,12 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
-from escalation.clock import as_utc
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

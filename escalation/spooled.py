@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from escalation.clock import Clock
+from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.schema import spooled_questions
 

@@ -27,9 +27,9 @@ from sqlalchemy import Connection, Engine
 
 from core.errors import StoreUnavailable
 from core.people import Role, UserRef
+from core.ports import Clock, SystemClock
 from core.tickets import Notification
 from escalation.channel_state import PRUNE_BATCH, ChannelStateRepo
-from escalation.clock import Clock, SystemClock
 from escalation.console import ConsoleRepo
 from escalation.conversations import ConversationRepo
 from escalation.db import BUSY_TIMEOUT_S, is_sqlite, make_engine, probe, read_only, upgrade

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, selec
 from core.answers import Citation
 from core.errors import AlreadyClaimed, InvalidTransition, NotPermitted, TicketNotFound
 from core.people import Domain, UserRef
+from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
-from escalation.clock import Clock
 from escalation.records import citations_from_json, citations_to_json, user_from_row
 from escalation.schema import ticket_events, tickets
 from escalation.similarity import same_question

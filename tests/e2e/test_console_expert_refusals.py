@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from core.ports import SystemClock
 from desk.console_access import login_token
-from escalation.clock import SystemClock
 from tests.fakes.browser import chromium
 from tests.fakes.console_server import SECRET, ConsoleServer, console_server, telegram_ref
 from tests.fakes.embedder import FakeEmbedder
