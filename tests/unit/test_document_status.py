@@ -199,3 +199,24 @@ def test_only_admins_set_fields_and_unknown_ids_are_named(desk: Desk) -> None:
         desk.set_document(ASKER, food.doc_id, {"date_effective": "2020-01-01"})
     with pytest.raises(DocumentNotFound, match="no document with id 'nope'"):
         desk.set_document(ADMIN, "nope", {"date_effective": "2020-01-01"})
+
+
+def test_the_library_table_fills_only_fields_not_set_yet(desk: Desk, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from app.cli_documents import apply_status_table
+
+    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    desk.set_document(ADMIN, food.doc_id, {"date_until": "2030-12-31"})
+    (tmp_path / "STATUS.tsv").write_text(
+        "file\teffective_until\tnote\tsuperseded_by\n"
+        "L10_食品安全法_2021.md\t2029-01-01\t测试说明\t\n"
+        "nope.md\t2029-01-01\t\t\n",
+        encoding="utf-8",
+    )
+    knowledge = desk._knowledge  # the desk's own library
+    container = SimpleNamespace(knowledge=knowledge, desk=desk, console_admin=ADMIN)
+    assert apply_status_table(container, tmp_path) == 1  # type: ignore[arg-type]
+    doc = knowledge.get(food.doc_id)
+    assert (doc.date_until, doc.status_note) == ("2030-12-31", "测试说明")
+    assert apply_status_table(container, tmp_path) == 0  # type: ignore[arg-type]
