@@ -19,6 +19,7 @@ from core.answers import Answer, FaqEntry
 from core.documents import Chunk, SourceDocument
 from core.errors import AlreadyClaimed, ConfigurationError, NotPermitted, QadeskError
 from core.people import Domain, Role, UserRef
+from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk import report, texts
 from desk.ports import Library
@@ -120,7 +121,7 @@ def ticket_line(ticket: Ticket, now: datetime) -> str:
         domain=texts.domain_label(ticket.domain),
         age=texts.duration((now - ticket.created_at).total_seconds()),
         asker=ticket.asker.display_name or ticket.asker.key,
-        question=texts.clip(ticket.question.replace("\n", " "), 60),
+        question=clip(ticket.question.replace("\n", " "), 60),
     )
 
 
@@ -165,7 +166,7 @@ def faq_line(record: FaqRecord) -> str:
         faq_id=record.entry.faq_id,
         status=prompts.text(f"escalation.faq_status.{record.status.value}"),
         flag=flag,
-        question=texts.clip(record.entry.question.replace("\n", " "), 60),
+        question=clip(record.entry.question.replace("\n", " "), 60),
     )
 
 

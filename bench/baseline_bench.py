@@ -134,7 +134,7 @@ def _body(text: str) -> str:
 
 def _measure(items: list[dict[str, Any]], answer: Callable[[str], Answer]) -> dict[str, Any]:
     from app.evaluation import run as evaluate
-    from knowledge.scoring import percentile
+    from core.stats import percentile
 
     report = evaluate(items, answer)
     summary = report.summary()

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT, emit
+from core.stats import percentile
 from knowledge.e5_offline import MODEL_NAME, prepare_e5_small
 from knowledge.embedder import SentenceTransformerEmbedder
-from knowledge.scoring import percentile
 
 QUESTIONS = [
     "菜市场的秤要不要检定",

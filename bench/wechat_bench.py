@@ -42,8 +42,8 @@ from bench.common import emit
 from bench.common import table as format_table
 from core.answers import Answer
 from core.people import UserRef
+from core.stats import percentile
 from desk.api import Reply
-from knowledge.scoring import percentile
 from tests.fakes.desk import FakeDesk
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.wechat_platform import new_openid, wechat_rig

@@ -17,9 +17,8 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from core.people import Channel, Domain
-from core.stats import Stats
+from core.stats import Stats, percentile
 from escalation.breakdown import AskedRow, TicketRow
-from escalation.figures import percentile
 
 MAX_PERIODS = 400  # a breakdown longer than this is refused (ask for weeks or months)
 
@@ -116,7 +115,7 @@ def figures(
     answered: Iterable[TicketRow],
 ) -> Figures:
     """The figures of one group: ``asked`` in it, tickets ``opened``, first ``claimed`` and
-    first ``answered`` in it (times are percentiles, see ``escalation.figures.percentile``)."""
+    first ``answered`` in it (times are percentiles, see ``core.stats.percentile``)."""
     questions = list(asked)
     response = [s for t in claimed if (s := _seconds(t.created_at, t.first_claimed_at)) is not None]
     resolution = [

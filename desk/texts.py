@@ -8,6 +8,7 @@ from datetime import timedelta
 import prompts
 from core.answers import Citation
 from core.people import Domain
+from core.text import clip
 from core.tickets import Ticket, TicketStatus
 
 SOURCES_SHOWN = 3
@@ -34,12 +35,6 @@ def duration(seconds: float | None) -> str:
     if seconds < 172800:
         return prompts.text("desk.duration.hours", n=round(seconds / 3600))
     return prompts.text("desk.duration.days", n=round(seconds / 86400))
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, with an ellipsis when cut."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def citation_label(citation: Citation) -> str:

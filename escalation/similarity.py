@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+
+from core.text import char_bigrams
+from core.text import dice as bigram_dice
 
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -20,25 +22,10 @@ def normalise(text: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
-def bigrams(text: str) -> Counter[str]:
-    """Character bigrams of the normalised text, counted; a single character is its own gram."""
-    norm = normalise(text)
-    if len(norm) < 2:
-        return Counter([norm]) if norm else Counter()
-    return Counter(norm[i : i + 2] for i in range(len(norm) - 1))
-
-
 def dice(a: str, b: str) -> float:
-    """Dice coefficient of the bigram multisets: 2·|A∩B| / (|A|+|B|), in [0, 1].
-
-    1.0 for texts equal after normalisation, 0.0 when they share no bigram (or one is empty).
-    """
-    grams_a, grams_b = bigrams(a), bigrams(b)
-    total = sum(grams_a.values()) + sum(grams_b.values())
-    if total == 0:
-        return 0.0
-    shared = sum((grams_a & grams_b).values())
-    return 2.0 * shared / total
+    """Dice coefficient of the normalised texts' bigram multisets (``core.text.dice``), in
+    [0, 1]: 1.0 for texts equal after normalisation, 0.0 when they share no bigram."""
+    return bigram_dice(char_bigrams(normalise(a)), char_bigrams(normalise(b)))
 
 
 def same_question(a: str, b: str, threshold: float = SAME_QUESTION) -> bool:

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from core.people import Domain
-from core.stats import Stats
-from escalation.figures import cluster_topics, percentile
+from core.stats import Stats, percentile
+from escalation.figures import cluster_topics
 from escalation.interactions import InteractionKind
 from escalation.schema import interactions, tickets
 from escalation.tickets import ACTIVE

@@ -1,4 +1,4 @@
-"""Retrieval math as small pure functions: fusion, coverage, percentiles.
+"""Retrieval math as small pure functions: fusion, coverage.
 
 ``coverage`` (the IDF-weighted share of the question's tokens that occur in a passage) is an
 absolute measure of how much of the question the passage speaks about, comparable across
@@ -8,8 +8,9 @@ fitted ranking.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+
+from core.stats import percentile as percentile  # still importable from here (app.evaluation)
 
 
 def weighted_coverage(
@@ -32,13 +33,3 @@ def weighted_coverage(
         return 0.0
     covered = sum(idf(t) for t in query if t in passage or any(a in passage for a in aliases(t)))
     return covered / total
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0–100) by linear interpolation; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100.0
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)

@@ -7,7 +7,7 @@ import unicodedata
 from functools import cache
 from typing import Any
 
-from core.text import strip_invisible
+from core.text import char_bigrams, dice, strip_invisible
 
 _PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
 _SPACES = re.compile(r"\s+")
@@ -49,13 +49,6 @@ def compact(text: str) -> str:
     return _PUNCT.sub("", to_simplified(text)).lower()
 
 
-def char_bigrams(text: str) -> list[str]:
-    """Character bigrams of an already compacted text (a single character is its own gram)."""
-    if len(text) < 2:
-        return [text] if text else []
-    return [text[i : i + 2] for i in range(len(text) - 1)]
-
-
 def bigram_coverage(needle: str, haystack: str) -> float:
     """Share of ``needle``'s character bigrams (after ``compact``) found in ``haystack``.
 
@@ -71,10 +64,7 @@ def bigram_coverage(needle: str, haystack: str) -> float:
 
 def bigram_similarity(a: str, b: str) -> float:
     """Dice coefficient of the bigram sets of two texts (after ``compact``), in [0, 1]."""
-    ga, gb = set(char_bigrams(compact(a))), set(char_bigrams(compact(b)))
-    if not ga or not gb:
-        return 0.0
-    return 2 * len(ga & gb) / (len(ga) + len(gb))
+    return dice(set(char_bigrams(compact(a))), set(char_bigrams(compact(b))))
 
 
 def split_sentences(text: str) -> list[str]:

@@ -20,6 +20,7 @@ import prompts
 from core.answers import Citation
 from core.errors import InvalidQuestion
 from core.people import Channel, Domain
+from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk import texts
 from desk.console_access import MIN_PASSWORD
@@ -279,7 +280,7 @@ def clause_text(citation: Citation) -> str:
     body = " ".join((citation.quote or citation.text).split())
     if citation.article and body.startswith(citation.article):  # named once, in the label
         body = body[len(citation.article) :].lstrip(" ：:")
-    return f"{texts.citation_label(citation)}规定：“{texts.clip(body, CLAUSE_CHARS)}”"
+    return f"{texts.citation_label(citation)}规定：“{clip(body, CLAUSE_CHARS)}”"
 
 
 async def insert(request: Request) -> Response:

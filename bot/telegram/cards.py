@@ -6,13 +6,13 @@ here; 查看原文 sends everything, split over as many messages as needed.
 
 from __future__ import annotations
 
+from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk.texts import citation_label
 
 from .render import (
     bold,
     channel_label,
-    clip,
     domain_label,
     escape,
     html_text,

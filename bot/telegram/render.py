@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import prompts
 from core.documents import SourceDocument
 from core.people import Channel, Domain
+from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk.api import IngestOutcome, Stats
 
@@ -113,12 +114,6 @@ def plain_messages(text: str, title: str | None = None) -> list[str]:
         heading = bold(escape(title))
         pieces[0] = f"{heading}\n\n{pieces[0]}" if pieces[0] else heading
     return pieces
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` shortened to ``limit`` characters with an ellipsis."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def one_line(text: str, limit: int) -> str:

@@ -8,9 +8,10 @@ import pytest
 from core.answers import Citation
 from core.errors import ConfigurationError
 from core.people import Channel, Domain, UserRef
+from core.stats import percentile
 from escalation.backoff import Backoff
 from escalation.domains import infer_domain
-from escalation.figures import cluster_topics, percentile
+from escalation.figures import cluster_topics
 from escalation.records import (
     citations_from_json,
     citations_to_json,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.stats import percentile
 from knowledge.judgement import find_cues, small_talk
 from knowledge.references import (
     doc_number_matches,
@@ -11,10 +12,7 @@ from knowledge.references import (
     find_doc_number_refs,
     short_title,
 )
-from knowledge.scoring import (
-    percentile,
-    weighted_coverage,
-)
+from knowledge.scoring import weighted_coverage
 from knowledge.text import bigram_coverage, compact, normalize_question, split_sentences
 from knowledge.tokens import expand_query, tokenize
 
