@@ -148,6 +148,10 @@ async def test_a_wechat_clarifying_round_is_answered_with_a_number(real):
     async with wechat_rig(real.desk, budget_s=4.0, timeout_s=4.5) as rig:
         asked = await rig.ask(openid, "我想问问检测")
         chosen = await rig.ask(openid, "3")
+        again = await rig.ask(openid, "想办个证，怎么弄")
+        first = await rig.ask(openid, "1")  # 1 is also 有用: while a choice is open, a choice
     assert "3. 计量器具强制检定" in asked and "请回复 1/2/3/4" in asked
     assert chosen.startswith("您问的是：哪些计量器具需要强制检定")
     assert "强制检定" in chosen and "计量器具" in chosen
+    assert "1. 3C强制性产品认证" in again
+    assert first.startswith("您问的是：哪些产品需要3C强制性产品认证，怎么办理")
