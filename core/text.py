@@ -1,11 +1,35 @@
 """Small pure text functions every layer may use: text that came from outside made safe to
-store, search and show; character bigrams and their Dice coefficient; clipping for display."""
+store, search and show; Traditional → Simplified and pinyin annotations removed (documents when
+ingested, questions when asked: one normaliser, so both read alike); character bigrams and their
+Dice coefficient; clipping for display.
+
+The Traditional → Simplified table is OpenCC's (``opencc-python-reimplemented``): a pure
+offline conversion table, no service, no I/O beyond its package data, imported on first use —
+so ``core`` stays cheap to import and free of anything with state.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+"""Character class body for CJK ideographs (for use inside ``[...]``)."""
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PLAIN = "aaaaeeeeiiiioooouuuuüüüünnnm"
+_UNTONE = str.maketrans(_TONED, _PLAIN)
+_PINYIN_GROUP = re.compile(rf"(?<=[{CJK}])\(([a-zü{_TONED}]{{1,6}})\)")
+_SYLLABLE = re.compile(
+    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ueng|ang|eng|ing|ong|uai|iao|ian|uan|üan|van|"
+    r"ai|ei|ao|ou|an|en|er|ia|ie|iu|in|ua|uo|ui|un|ue|üe|ve|ün|a|o|e|i|u|ü|v)"
+    r"|hng|ng|hm|m|n"
+)
 
 # C0/C1 controls but tab and line breaks; bidirectional embeddings, overrides and isolates;
 # zero-width characters and the BOM; lone UTF-16 surrogates (not valid text, cannot be encoded).
@@ -50,3 +74,49 @@ def clip(text: str, limit: int) -> str:
     longer (no space left before the ellipsis)."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def is_pinyin_syllable(word: str) -> bool:
+    """True for one Hanyu Pinyin syllable, with or without tone mark (``zhì``, ``lüè``, ``de``)."""
+    return bool(_SYLLABLE.fullmatch(word.translate(_UNTONE)))
+
+
+def remove_pinyin(text: str) -> str:
+    """Remove pinyin annotations written after a character: ``貿(mào)易`` → ``貿易``.
+
+    Only a parenthesised single pinyin syllable (lower case, 1–6 letters) right after a CJK
+    character goes; ``(NQI)``, ``中國(云南)``, ``(一)``, ``(区、市)`` and English words stay.
+    """
+    return _PINYIN_GROUP.sub(lambda m: "" if is_pinyin_syllable(m.group(1)) else m.group(), text)
+
+
+@cache
+def _converter() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+@cache
+def _traditional_chars() -> frozenset[str]:
+    """Characters OpenCC's t2s table maps to something else (a fast 'anything to do?' check)."""
+    try:
+        table = resources.files("opencc").joinpath("dictionary/TSCharacters.txt")
+        rows = table.read_text(encoding="utf-8").splitlines()
+    except (OSError, ModuleNotFoundError):
+        return frozenset()
+    chars = set()
+    for row in rows:
+        parts = row.split()
+        if len(parts) >= 2 and len(parts[0]) == 1 and parts[1] != parts[0]:
+            chars.add(parts[0])
+    return frozenset(chars)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified (OpenCC ``t2s``); text with no Traditional character is
+    returned as is without running the (slow) converter."""
+    known = _traditional_chars()
+    if known and not any(ch in known for ch in text):
+        return text
+    return str(_converter().convert(text))

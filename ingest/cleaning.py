@@ -1,8 +1,9 @@
 """Character-level cleaning of Chinese text: small pure functions, applied in order by
 :func:`ingest.parsing.clean_lines`.
 
-Traditional characters become Simplified (OpenCC ``t2s``, built once on first use), pinyin
-annotations such as ``貿(mào)`` go, full-width spaces used as paragraph breaks become breaks,
+Traditional characters become Simplified and pinyin annotations such as ``貿(mào)`` go (both
+with ``core.text``, as questions are normalised, after the garbles some mirror sites leave are
+repaired), full-width spaces used as paragraph breaks become breaks,
 half-width punctuation inside Chinese text becomes full-width, and whitespace is normalised.
 """
 
@@ -10,12 +11,9 @@ from __future__ import annotations
 
 import re
 import statistics
-from functools import cache
-from importlib import resources
-from typing import Any
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-"""Character class body for CJK ideographs (for use inside ``[...]``)."""
+import core.text as core_text
+from core.text import CJK as CJK  # ingest.metadata builds its patterns with it
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ODD_SPACES = re.compile("[\u00a0\u2002-\u200a\u202f\u205f\t\v\f]")
@@ -25,17 +23,6 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
-
-_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-_PLAIN = "aaaaeeeeiiiioooouuuuüüüünnnm"
-_UNTONE = str.maketrans(_TONED, _PLAIN)
-_PINYIN_GROUP = re.compile(rf"(?<=[{CJK}])\(([a-zü{_TONED}]{{1,6}})\)")
-_SYLLABLE = re.compile(
-    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
-    r"(?:iang|iong|uang|ueng|ang|eng|ing|ong|uai|iao|ian|uan|üan|van|"
-    r"ai|ei|ao|ou|an|en|er|ia|ie|iu|in|ua|uo|ui|un|ue|üe|ve|ün|a|o|e|i|u|ü|v)"
-    r"|hng|ng|hm|m|n"
-)
 
 # Byte-level garbles that pinyin-annotating mirror sites leave behind, with what they stood for
 # (found in the shipped library; the annotation after them is removed as usual).
@@ -98,11 +85,6 @@ def strip_markdown_links(line: str) -> str:
     return _LINK.sub(r"\1", _IMAGE.sub("", line))
 
 
-def is_pinyin_syllable(word: str) -> bool:
-    """True for one Hanyu Pinyin syllable, with or without tone mark (``zhì``, ``lüè``, ``de``)."""
-    return bool(_SYLLABLE.fullmatch(word.translate(_UNTONE)))
-
-
 def remove_pinyin(text: str) -> str:
     """Remove pinyin annotations written after a character: ``貿(mào)易`` → ``貿易``.
 
@@ -111,39 +93,7 @@ def remove_pinyin(text: str) -> str:
     """
     for garble, meant in _GARBLES.items():
         text = text.replace(garble, meant)
-    return _PINYIN_GROUP.sub(lambda m: "" if is_pinyin_syllable(m.group(1)) else m.group(), text)
-
-
-@cache
-def _converter() -> Any:
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-@cache
-def _traditional_chars() -> frozenset[str]:
-    """Characters OpenCC's t2s table maps to something else (a fast 'anything to do?' check)."""
-    try:
-        table = resources.files("opencc").joinpath("dictionary/TSCharacters.txt")
-        rows = table.read_text(encoding="utf-8").splitlines()
-    except (OSError, ModuleNotFoundError):
-        return frozenset()
-    chars = set()
-    for row in rows:
-        parts = row.split()
-        if len(parts) >= 2 and len(parts[0]) == 1 and parts[1] != parts[0]:
-            chars.add(parts[0])
-    return frozenset(chars)
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified (OpenCC ``t2s``); text with no Traditional character is
-    returned as is without running the (slow) converter."""
-    known = _traditional_chars()
-    if known and not any(ch in known for ch in text):
-        return text
-    return str(_converter().convert(text))
+    return core_text.remove_pinyin(text)
 
 
 def ideographic_space_breaks(text: str) -> str:

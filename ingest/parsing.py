@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.documents import ParsedDocument, SourceDocument
 from core.errors import EmptyDocument, FileTooLarge, UnreadableFile, UnsupportedFormat
+from core.text import to_simplified
 from ingest import boilerplate, cleaning, metadata, validity
 from ingest.chunking import make_chunks
 from ingest.header import pop_field_lines
@@ -75,7 +76,7 @@ def clean_lines(raw: RawText) -> CleanText:
         text, page_hints = html_to_text(cleaning.unwrap_autolinks(text))
         hints = {**page_hints, **hints}
     text = cleaning.remove_pinyin(text)
-    text = cleaning.to_simplified(text)
+    text = to_simplified(text)
     text = cleaning.ideographic_space_breaks(text)
     text = cleaning.tighten_digit_spaces(text)
     if raw.fmt == "pdf":
@@ -90,7 +91,7 @@ def clean_lines(raw: RawText) -> CleanText:
     lines = [cleaning.fullwidth_punctuation(line) for line in lines]
     for key, name in _FRONT_MATTER_FIELDS.items():
         if front.get(key):
-            fields.setdefault(name, cleaning.to_simplified(front[key]))
+            fields.setdefault(name, to_simplified(front[key]))
     return CleanText(lines, fields, hints, urls, is_post=bool(front))
 
 

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
-from typing import Any
 
-from core.text import char_bigrams, dice, strip_invisible
+from core.text import char_bigrams, dice, remove_pinyin, strip_invisible, to_simplified
 
-_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
-
-
-@cache
-def _t2s() -> Any:
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified Chinese (OpenCC t2s); other text unchanged."""
-    return str(_t2s().convert(text)) if text else text
 
 
 def normalize_question(text: str) -> str:
@@ -34,7 +19,7 @@ def normalize_question(text: str) -> str:
     turns full-width letters and digits into ASCII (Ｇ Ｂ／Ｔ → GB/T) but would also
     turn Chinese punctuation into ASCII, which is harmless for search.
     """
-    text = _PINYIN.sub("", strip_invisible(text))
+    text = remove_pinyin(strip_invisible(text))
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     return _SPACES.sub(" ", text).strip()
@@ -45,7 +30,7 @@ def compact(text: str) -> str:
 
     Used to compare texts regardless of formatting (evaluation coverage, FAQ duplicates).
     """
-    text = unicodedata.normalize("NFKC", _PINYIN.sub("", text))
+    text = unicodedata.normalize("NFKC", remove_pinyin(text))
     return _PUNCT.sub("", to_simplified(text)).lower()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.text import is_pinyin_syllable, to_simplified
 from ingest import cleaning
 from ingest.html_text import html_to_text, looks_like_html
 
@@ -34,18 +35,18 @@ def test_remove_pinyin_repairs_the_garble_left_by_annotating_mirrors() -> None:
 
 @pytest.mark.parametrize("word", ["zhì", "lüè", "xué", "zhuàng", "de", "er", "ng", "yuán"])
 def test_pinyin_syllables_are_recognised(word: str) -> None:
-    assert cleaning.is_pinyin_syllable(word)
+    assert is_pinyin_syllable(word)
 
 
 @pytest.mark.parametrize("word", ["logo", "abc", "qq", "ok"])
 def test_other_words_are_not_pinyin(word: str) -> None:
-    assert not cleaning.is_pinyin_syllable(word)
+    assert not is_pinyin_syllable(word)
 
 
 def test_to_simplified_converts_traditional_and_leaves_simplified_alone() -> None:
-    assert cleaning.to_simplified("質量基礎設施與標準化") == "质量基础设施与标准化"
+    assert to_simplified("質量基礎設施與標準化") == "质量基础设施与标准化"
     simplified = "中华人民共和国产品质量法（2018年修正）第二十六条"
-    assert cleaning.to_simplified(simplified) is simplified
+    assert to_simplified(simplified) is simplified
 
 
 def test_front_matter_is_parsed_and_removed() -> None:
