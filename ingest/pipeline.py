@@ -245,13 +245,6 @@ class IngestPipeline:
         log.info("ingest batch %s", report.summary())
         return report
 
-    def remove(self, file_name: str) -> SourceDocument | None:
-        """Remove the document stored under ``file_name``; ``None`` when there is none."""
-        current = self._store.find_by_file(file_name)
-        if current is None:
-            return None
-        return self._store.remove(current.doc_id)
-
     def _store_parsed(self, parsed: ParsedDocument, current: SourceDocument | None) -> IngestResult:
         document = parsed.document
         self._store.put(document, parsed.chunks)

@@ -1,25 +1,18 @@
-"""The notifiers that need no outside service."""
+"""The notifier that needs no outside service."""
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pytest
 
 from core.people import Channel, UserRef
 from core.tickets import Notification, NotificationKind
-from escalation.notifiers import ConsoleNotifier, LogNotifier
+from escalation.notifiers import LogNotifier
 
 NOTE = Notification(
     7, NotificationKind.EXPERT_ANSWER, UserRef(Channel.CONSOLE, "local"), "专家答复：需要检定。", 3
 )
-
-
-async def test_the_console_notifier_shows_the_text() -> None:
-    stream = io.StringIO()
-    await ConsoleNotifier(stream).send(NOTE)
-    assert stream.getvalue() == "\n专家答复：需要检定。\n"
 
 
 async def test_the_log_notifier_records_who_and_what_but_not_the_body_at_info(

@@ -114,12 +114,13 @@ def test_identical_bytes_under_another_name_are_not_stored_twice(
     assert [d.file_name for d in store.documents()] == ["a.md"]
 
 
-def test_remove(pipeline: IngestPipeline, store: InMemoryDocumentStore, tmp_path: Path) -> None:
+def test_a_removed_document_is_added_again(
+    pipeline: IngestPipeline, store: InMemoryDocumentStore, tmp_path: Path
+) -> None:
     doc = pipeline.ingest_file(write(tmp_path / "law.md", LAW_V1)).document
-    removed = pipeline.remove("law.md")
+    removed = store.remove(doc.doc_id)  # the desk removes documents from the store
     assert removed is not None and removed.doc_id == doc.doc_id
     assert store.documents() == [] and store.chunks(doc.doc_id) == []
-    assert pipeline.remove("law.md") is None
     again = pipeline.ingest_file(tmp_path / "law.md")
     assert again.status is IngestStatus.ADDED
 
