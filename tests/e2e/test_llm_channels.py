@@ -58,7 +58,7 @@ def telegram_container(
 
 
 def composer_of(container: bootstrap.Container) -> Any:
-    return container.extras["composer"]
+    return container.composer
 
 
 @pytest.mark.slow
@@ -79,7 +79,7 @@ async def test_telegram_gets_the_composed_answer_once_after_typing(
     assert answer.plain.startswith(LEAD + "用于贸易结算的电子秤属于强制检定的计量器具")
     assert "《计量器具使用管理指引》第二条" in answer.plain and "“" not in answer.plain
     assert any(chat == 1001 and action == "typing" for chat, action, _ in api.chat_actions)
-    assert stats.answered_by_desk == 1
+    assert stats.answered_by_desk == 1 and stats.composed_by == {"llm": 1}
 
 
 @pytest.mark.slow
