@@ -57,10 +57,6 @@ def telegram_container(
     return container
 
 
-def composer_of(container: bootstrap.Container) -> Any:
-    return container.composer
-
-
 @pytest.mark.slow
 async def test_telegram_gets_the_composed_answer_once_after_typing(
     tmp_path: Path, api: FakeBotApi, e5_embedder: Any
