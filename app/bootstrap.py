@@ -8,15 +8,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.settings import Settings
 from core.people import Channel, UserRef
 from core.ports import Embedder, Notifier
 from knowledge.answering import KnowledgeBase, open_knowledge_base
 from knowledge.models import AnswerModel, load_model
+
+if TYPE_CHECKING:  # imported where built, so the CLI's cheap commands stay cheap
+    from desk.service import Desk
+    from escalation.dispatcher import Dispatcher
+    from escalation.store import EscalationStore
+    from ingest.pipeline import IngestPipeline
+    from knowledge.llm_composer import LlmComposer
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +111,7 @@ def build_store(settings: Settings, *, recover: bool = True) -> Any:
     )
 
 
-def build_pipeline(settings: Settings, store: Any) -> Any:
+def build_pipeline(settings: Settings, store: Any) -> IngestPipeline:
     from ingest.pipeline import IngestPipeline
 
     return IngestPipeline(store, **ingest_budget(settings))
@@ -128,20 +135,20 @@ class Container:
 
     settings: Settings
     knowledge: KnowledgeBase
-    pipeline: Any
-    store: Any  # escalation.store.EscalationStore
-    desk: Any  # desk.service.Desk
+    pipeline: IngestPipeline
+    store: EscalationStore
+    desk: Desk
     console_admin: UserRef = CONSOLE_ADMIN
-    extras: dict[str, Any] = field(default_factory=dict)
+    composer: LlmComposer | None = None  # the optional LLM composer, closed with the rest
 
-    def dispatcher(self, notifiers: dict[str, Notifier], **options: Any) -> Any:
+    def dispatcher(self, notifiers: dict[str, Notifier], **options: Any) -> Dispatcher:
         from escalation.dispatcher import Dispatcher
 
         return Dispatcher(self.store, notifiers, **options)
 
     def close(self) -> None:
-        if (composer := self.extras.get("composer")) is not None:
-            composer.close()
+        if self.composer is not None:
+            self.composer.close()
         self.store.close()
 
 
@@ -198,10 +205,7 @@ def build(
         compose_for=composed_channels(settings),
         console_links=console_links(settings),
     )
-    container = Container(settings, kb, pipeline, store, desk)
-    if composer is not None:
-        container.extras["composer"] = composer
-    return container
+    return Container(settings, kb, pipeline, store, desk, composer=composer)
 
 
 MIN_CONSOLE_SECRET = 32
@@ -254,7 +258,7 @@ def composed_channels(settings: Settings) -> tuple[Channel, ...]:
     return tuple(channels)
 
 
-def build_composer(settings: Settings, chat_model: Any = None) -> Any:
+def build_composer(settings: Settings, chat_model: Any = None) -> LlmComposer | None:
     """The optional LLM composer (``knowledge.llm_composer``): ``chat_model``, or ``ChatOpenAI``
     at ``QADESK_LLM_BASE_URL``; None without either (LangChain is then not even imported)."""
     if chat_model is None:
