@@ -8,7 +8,7 @@ and so the document list can be read back from the vector store (shared by all w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
 
@@ -39,6 +39,21 @@ _DOC_FIELDS = (
     "status_note",
 )
 _LINKS = ("superseded_by", "supersedes")  # tuples, stored joined by "|"
+EDITABLE_FIELDS = (
+    "kind",
+    "doc_number",
+    "issuer",
+    "date_issued",
+    "date_effective",
+    "date_until",
+    "date_repealed",
+    "superseded_by",
+    "supersedes",
+    "source_url",
+    "checked_on",
+    "status_note",
+)
+"""What an admin may set on a document after ingestion (``qadesk docs set``)."""
 
 
 def card_id(doc_id: str) -> str:
@@ -183,3 +198,20 @@ def faq_from_meta(faq_id: str, question: str, meta: Mapping[str, Any]) -> FaqEnt
         approved_at=str(meta.get("approved_at", "")),
         ticket_id=int(ticket) if ticket is not None else None,
     )
+
+
+def edited_card(
+    card: Mapping[str, Any], changes: Mapping[str, object]
+) -> tuple[SourceDocument, dict[str, Any], str]:
+    """A card's document with ``changes`` (``SourceDocument`` field names of
+    ``EDITABLE_FIELDS``; ``None`` clears one), and the card's new metadata and text."""
+    allowed = set(EDITABLE_FIELDS)
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"fields that cannot be set: {', '.join(sorted(unknown))}")
+    new = replace(document_from_meta(card), **changes)  # type: ignore[arg-type]
+    meta = {k: v for k, v in card.items() if k not in allowed}
+    meta.update(card_metadata(new))
+    for name in allowed - set(meta):  # Chroma merges metadata: "" reads as unset
+        meta[name] = ""
+    return new, meta, card_text(new)

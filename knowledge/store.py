@@ -39,22 +39,6 @@ from knowledge.vector_index import CHUNK_COUNT, ChromaIndex, VectorHit
 
 log = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = (
-    "kind",
-    "doc_number",
-    "issuer",
-    "date_issued",
-    "date_effective",
-    "date_until",
-    "date_repealed",
-    "superseded_by",
-    "supersedes",
-    "source_url",
-    "checked_on",
-    "status_note",
-)
-"""What an admin may set on a document after ingestion (``qadesk docs set``)."""
-
 
 class KnowledgeStore:
     def __init__(
@@ -147,21 +131,11 @@ class KnowledgeStore:
         maps ``SourceDocument`` field names to values, ``None`` clearing one); the document
         as it is now. One write of the card record, so a crash leaves the old card or the new
         one; the passages are not touched (citations read these fields from the card)."""
-        allowed = set(EDITABLE_FIELDS)
-        unknown = set(changes) - allowed
-        if unknown:
-            raise ValueError(f"fields that cannot be set: {', '.join(sorted(unknown))}")
         with self._lock:
             card = self._index.card(doc_id)
             if card is None or not card.metadata.get("is_card"):
                 raise DocumentNotFound(f"no document {doc_id}", doc_id=doc_id)
-            old = library.document_from_meta(card.metadata)
-            new = replace(old, **changes)  # type: ignore[arg-type]
-            meta = {k: v for k, v in card.metadata.items() if k not in allowed}
-            meta.update(library.card_metadata(new))
-            for name in allowed - set(meta):  # Chroma merges metadata: "" reads as unset
-                meta[name] = ""
-            text = library.card_text(new)
+            new, meta, text = library.edited_card(card.metadata, changes)
             context = library.context_text(meta, text)
             self._index.upsert(self._index.chunks, [card.item_id], [text], [meta], [context])
             chunks = [
