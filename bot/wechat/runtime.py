@@ -17,14 +17,13 @@ from starlette.routing import BaseRoute, Route
 from bot.wechat.api_client import WeChatApi
 from bot.wechat.conversation import Conversation
 from bot.wechat.delivery import Responder
-from bot.wechat.notifier import WECOM_ROBOT, WeChatNotifier
+from bot.wechat.notifier import WeChatNotifier
 from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import CallbackCodec
 from bot.wechat.state import ChannelState
 from bot.wechat.views import CallbackViews
 from bot.wechat.wecom_robot import WeComRobot
 from core.errors import ConfigurationError
-from core.people import UserRef
 from core.ports import Notifier
 from desk.api import DeskApi
 
@@ -86,12 +85,6 @@ class WeChatChannel:
     @property
     def notifier(self) -> Notifier:
         return self._notifier
-
-    @property
-    def expert_destinations(self) -> list[UserRef]:
-        """Shared places that should hear about every ticket (the desk's
-        ``expert_destinations``): the WeCom group robot, when configured."""
-        return [WECOM_ROBOT] if self._robot is not None else []
 
 
 def build_wechat_channel(

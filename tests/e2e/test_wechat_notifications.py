@@ -165,7 +165,6 @@ async def test_notifier_refuses_what_is_not_for_wechat() -> None:
             await rig.channel.notifier.send(
                 Notification(2, NotificationKind.NEW_TICKET, WECOM_ROBOT, "新问题", 1)
             )
-        assert rig.channel.expert_destinations == []
         channel = rig.channel
     with pytest.raises(DeliveryError):  # stopped: the outbox keeps it for later
         await channel.notifier.send(
@@ -176,7 +175,6 @@ async def test_notifier_refuses_what_is_not_for_wechat() -> None:
 async def test_new_tickets_reach_the_wecom_robot_within_its_limit() -> None:
     desk = expert_desk()
     async with wechat_rig(desk, robot=True) as rig:
-        assert rig.channel.expert_destinations == [WECOM_ROBOT]
         notifier = rig.channel.notifier
         for ticket_id in range(1, 21):
             await notifier.send(
