@@ -7,7 +7,9 @@ No model. A sentence written by a language model passes only if
    at or above ``COVERAGE_THRESHOLD``;
 3. every number it writes (Arabic, or a run of Chinese numerals) occurs in the cited passages;
 4. every negation it writes (不, 无, 未, 非, 免, 否, 没, 勿, 禁止 …), read with the character
-   after it, occurs so in the cited passages: "不应当" where the passage says "应当" fails.
+   after it, occurs so in the cited passages: "不应当" where the passage says "应当" fails;
+   and no phrase the passages only ever negate appears without its negation: "可以出厂" where
+   the passage says "不得出厂" fails.
 
 A sentence that fails is dropped by the composer (``knowledge.llm_composer``); an answer left
 with nothing goes out as the extractive one.
@@ -118,7 +120,34 @@ def check_sentence(
     for negation in negations(body):
         if negation not in flat:
             return Grounding(False, Failure.NEGATION, covered, negation)
+    dropped = dropped_negation(body, flat)
+    if dropped:
+        return Grounding(False, Failure.NEGATION, covered, dropped)
     return Grounding(True, "", covered)
+
+
+def dropped_negation(body: str, source: str) -> str:
+    """A negated phrase of the source the sentence writes without its negation ("不得出厂" →
+    "可以出厂"): the two characters after a negation of the (compacted) source, found in the
+    (compacted) sentence with no negation before them, while the source never writes them
+    un-negated. The negated phrase, or "" when there is none."""
+    for match in _NEGATION.finditer(source):
+        phrase = source[match.end() : match.end() + 2]
+        if len(phrase) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in phrase):
+            continue
+        if all(_negated(source, at) for at in _positions(source, phrase)) and not all(
+            _negated(body, at) for at in _positions(body, phrase)
+        ):
+            return match.group() + phrase
+    return ""
+
+
+def _positions(text: str, phrase: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(phrase), text)]
+
+
+def _negated(text: str, at: int) -> bool:
+    return any(text[:at].endswith(word) for word in _NEGATIONS)
 
 
 def _has_number(number: str, source: str) -> bool:

@@ -86,3 +86,15 @@ def test_citations_must_exist_and_be_supplied() -> None:
 def test_numbers_and_negations_are_read_from_the_text() -> None:
     assert numbers("包括26个类别，有效期1.5年，第一百二十六条") == ["26", "1.5", "一百二十六"]
     assert negations("不得出厂无需认证") == ["不得出", "无需"]
+
+
+def test_a_dropped_negation_fails() -> None:
+    verdict = check_sentence("未经认证的，可以出厂、销售、进口。", [1], PASSAGES)
+    assert not verdict.ok
+    assert verdict.reason == Failure.NEGATION
+    assert verdict.detail == "不得出厂"
+
+
+def test_a_phrase_the_passage_also_writes_plainly_may_stand_without_negation() -> None:
+    passages = {1: "检验合格的方可出厂。检验不合格的不得出厂。"}
+    assert check_sentence("检验合格的方可出厂。", [1], passages).ok
