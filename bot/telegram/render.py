@@ -19,6 +19,7 @@ from core.documents import SourceDocument
 from core.people import Channel, Domain
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
+from desk import report
 from desk.api import IngestOutcome, Stats
 
 MESSAGE_LIMIT = 4096
@@ -181,51 +182,11 @@ def queue_list(tickets: Sequence[Ticket], now: datetime | None = None) -> list[s
     return split_html_blocks(blocks)
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return prompts.text("telegram.expert.not_available")
-    if value < 3600:
-        return prompts.text("telegram.duration.minutes", n=max(1, round(value / 60)))
-    return prompts.text("telegram.duration.hours", n=round(value / 3600, 1))
-
-
 def stats_text(stats: Stats) -> list[str]:
-    ratio = stats.helpful_ratio
-    body = html_text(
-        "telegram.expert.stats_body",
-        askers=stats.askers,
-        questions=stats.questions,
-        answered_by_desk=stats.answered_by_desk,
-        escalated=stats.escalated,
-        answered_by_experts=stats.answered_by_experts,
-        claim_p50=_seconds(stats.claim_p50_s),
-        claim_p90=_seconds(stats.claim_p90_s),
-        answer_p50=_seconds(stats.answer_p50_s),
-        answer_p90=_seconds(stats.answer_p90_s),
-        helpful=stats.helpful,
-        not_helpful=stats.not_helpful,
-        helpful_ratio=prompts.text("telegram.expert.not_available")
-        if ratio is None
-        else f"{ratio:.0%}",
-    )
-    blocks = [bold(html_text("telegram.expert.stats_title")), body]
-    if stats.backlog_by_domain:
-        backlog = "，".join(
-            f"{_safe_domain(name)} {count}" for name, count in stats.backlog_by_domain.items()
-        )
-        blocks.append(html_text("telegram.expert.stats_backlog", backlog=backlog))
-    if stats.top_unanswered:
-        lines = [html_text("telegram.expert.stats_top")]
-        lines += [f"• {escape(one_line(q, 60))}（{n}）" for q, n in stats.top_unanswered[:5]]
-        blocks.append("\n".join(lines))
-    return split_html_blocks(blocks)
-
-
-def _safe_domain(name: str) -> str:
-    try:
-        return domain_label(name)
-    except ValueError:
-        return name
+    """The desk's statistics report (``desk.report``, as ``qadesk stats`` prints it), its
+    first line as the bold title."""
+    title, _, body = report.text_report(stats).partition("\n")
+    return plain_messages(body, title)
 
 
 def document_list(documents: Sequence[SourceDocument]) -> list[str]:

@@ -254,7 +254,7 @@ async def test_queue_lists_open_tickets_oldest_first_and_stats_for_experts_only(
     assert [data for _, data in queue.buttons()] == [
         f"tk:{t.ticket_id}:c" for t in reversed(tickets)
     ]
-    assert "问题总数：3" in stats.plain and "转人工：3" in stats.plain
+    assert "收到的问题：3" in stats.plain and "转交专家：3" in stats.plain
 
 
 async def test_restart_in_the_middle_of_an_expert_answering(api, desk):

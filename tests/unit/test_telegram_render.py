@@ -32,6 +32,7 @@ from core.answers import Citation
 from core.documents import DocumentKind, SourceDocument
 from core.people import Channel, Domain, UserRef
 from core.tickets import Ticket, TicketStatus
+from desk import report
 from desk.api import IngestOutcome, Stats
 from tests.fakes.telegram_api import ApiError, parse_telegram_html
 
@@ -197,10 +198,14 @@ def test_ticket_list_newest_first_with_status_and_answer():
 def test_stats_text_handles_missing_figures():
     stats = Stats(None, None, 3, 10, 6, 4, 2, None, None, 600.0, 7200.0, 5, 1,
                   {"metrology": 2, "unknown": 1}, [("<奇怪>问题", 3)])  # fmt: skip
-    plain = "".join(valid(m) for m in stats_text(stats))
-    assert "问题总数：10" in plain and "83%" in plain
-    assert "10 分钟 / 2.0 小时" in plain and "— / —" in plain
-    assert "计量 2" in plain and "unknown 1" in plain and "<奇怪>问题（3）" in plain
+    messages = stats_text(stats)
+    assert messages[0].startswith("<b>服务统计（全部时间）</b>")
+    plain = "".join(valid(m) for m in messages)
+    title, body = report.text_report(stats).split("\n", 1)
+    assert plain == f"{title}\n\n{body}"  # the report qadesk stats prints
+    assert "收到的问题：10" in plain and "有用率：83.3%" in plain
+    assert "10 分钟 / 2 小时" in plain and "— / —" in plain
+    assert "  计量：2" in plain and "  3 次｜<奇怪>问题" in plain
 
 
 def test_ingest_result_says_what_was_learned_or_why_not():
