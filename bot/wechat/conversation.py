@@ -24,13 +24,14 @@ from bot.wechat.rendering import join_texts
 from bot.wechat.state import ChannelState
 from core.errors import QadeskError, StoreUnavailable
 from core.people import UserRef
+from core.text import clip
 
 log = logging.getLogger(__name__)
 
 MENU_KEYS = {"MY_QUESTIONS": "my_questions", "HELP": "help"}  # menu CLICK EventKey → command
 SUBSCRIBE_EVENTS = frozenset({"subscribe", "subscribe_scan"})
 MAX_LISTED_TICKETS = 5
-QUESTION_PREVIEW_CHARS = 30
+QUESTION_PREVIEW_CHARS = 30  # a question in 我的问题, the ellipsis included
 
 
 class Command(StrEnum):
@@ -141,9 +142,7 @@ class Conversation:
         recent = sorted(tickets, key=lambda t: t.created_at, reverse=True)
         lines = [prompts.text("wechat.my_tickets_header")]
         for ticket in recent[:MAX_LISTED_TICKETS]:
-            question = ticket.question
-            if len(question) > QUESTION_PREVIEW_CHARS:
-                question = question[:QUESTION_PREVIEW_CHARS] + "…"
+            question = clip(ticket.question, QUESTION_PREVIEW_CHARS)
             status = prompts.text(f"wechat.status.{ticket.status.value}")
             lines.append(
                 prompts.text(
