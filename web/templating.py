@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 import prompts
 from core.people import Domain
+from core.text import clip
 from core.tickets import TicketStatus
 from desk import texts
 
@@ -51,6 +52,7 @@ def build_environment() -> Environment:
     env.filters["duration"] = lambda s: texts.duration(s)
     env.filters["citation_label"] = texts.citation_label
     env.filters["event_label"] = event_label
+    env.filters["clip"] = lambda text, limit: clip(str(text or ""), int(limit))
     env.globals["domains"] = list(Domain)
     env.globals["domain_values"] = [d.value for d in Domain]
     return env
