@@ -215,3 +215,25 @@ def edited_card(
     for name in allowed - set(meta):  # Chroma merges metadata: "" reads as unset
         meta[name] = ""
     return new, meta, card_text(new)
+
+
+CARRIED_FIELDS = (
+    "date_until",
+    "date_repealed",
+    "superseded_by",
+    "supersedes",
+    "checked_on",
+    "status_note",
+)
+"""Status fields an admin set that a new version of the same file keeps, unless its own text
+says otherwise (its dates of issue and effect come from the new text)."""
+
+
+def carry_status(previous: SourceDocument, new: SourceDocument) -> SourceDocument:
+    """``new`` with the status fields of the version it replaces where it has none itself."""
+    kept = {
+        name: getattr(previous, name)
+        for name in CARRIED_FIELDS
+        if getattr(new, name) in (None, ()) and getattr(previous, name) not in (None, ())
+    }
+    return replace(new, **kept) if kept else new

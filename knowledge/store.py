@@ -191,6 +191,9 @@ class KnowledgeStore:
         with self._lock:
             if not document.ingested_at:
                 document = replace(document, ingested_at=datetime.now(UTC).isoformat())
+            previous = self.find_by_file(document.file_name)
+            if previous is not None and previous.doc_id != document.doc_id:
+                document = library.carry_status(previous, document)  # an admin's values stay
             doc_id = document.doc_id
             ids = [c.chunk_id for c in chunks]
             metas = [library.chunk_metadata(document, c) for c in chunks]

@@ -101,3 +101,15 @@ def test_fields_persist_for_another_worker_and_passages_are_untouched(kb, root, 
     assert open_knowledge_base(e5_embedder, root).get(l09).date_repealed is None
     with pytest.raises(DocumentNotFound):
         kb.set_document("0123456789abcdef", {"date_repealed": "2020-01-01"})
+
+
+def test_a_new_version_of_the_file_keeps_the_status_an_admin_set(kb, tmp_path) -> None:
+    l09 = doc_id(kb, "L09")
+    kb.set_document(l09, {"superseded_by": ("L02_标准化法_2017.md",), "checked_on": "2026-06-01"})
+    copy = tmp_path / "L09_标准化法实施条例_1990.md"
+    copy.write_text(SLICE[1].read_text("utf-8") + "\n（校对稿）\n", encoding="utf-8")
+    result = IngestPipeline(kb).ingest_file(copy)
+    assert result.status == "replaced"
+    doc = kb.find_by_file("L09_标准化法实施条例_1990.md")
+    assert doc.doc_id != l09
+    assert (doc.superseded_by, doc.checked_on) == (("L02_标准化法_2017.md",), "2026-06-01")
