@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from knowledge.judgement import small_talk
+
 MAX_TURN_CHARS = 18  # a longer turn says enough on its own
 SLOTS = ("region", "channel", "business", "product", "requirement", "ask")
 _OPENERS = re.compile(r"^(?:那么|那要是|那如果|那假如|那|还有|另外|如果|要是|假如|换成|改成|换做)+")
@@ -68,6 +70,9 @@ _FILLERS = (
     "呢",
     "什么",
     "啥",
+)
+_CLOSING = re.compile(
+    r"(?:好|行|算|就这样|不用|没事|知道|明白|谢谢|多谢|可以|嗯|哦|噢|了|吧|啦|的)+"
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,8}")
 
@@ -154,8 +159,8 @@ def is_follow_up(turn: str) -> bool:
     if not text or len(text) > MAX_TURN_CHARS:
         return False
     core = _core(text)
-    if not core:
-        return False
+    if not core or _CLOSING.fullmatch(core) or small_talk(text) or small_talk(core):
+        return False  # 那好吧, 那谢谢了, 那算了: the conversation ends rather than goes on
     slots, product = read_slots(core)
     if product and "requirement" in slots:
         return False  # 那电动车要3C吗: a question of its own

@@ -40,6 +40,10 @@ def test_short_marked_or_subjectless_turns_follow_on(turn) -> None:
         "那电动车要3C认证吗",  # names a subject and a requirement of its own
         "电子秤要检定吗",
         "小作坊生产辣椒酱需要办食品生产许可证吗，还有别的要求没有呢",  # long: says enough
+        "那好吧",  # the conversation ends rather than goes on
+        "那谢谢了",
+        "那算了",
+        "好的呢",
         "",
     ],
 )
