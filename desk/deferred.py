@@ -104,7 +104,7 @@ class DeferredQuestions:
         )
         if not entry.replied:
             body = (
-                texts.escalated_reply(ticket, entry.answer.citations, repeated)
+                texts.escalated_reply(ticket, entry.answer, repeated)
                 if ticket is not None
                 else entry.answer.text
             )

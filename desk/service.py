@@ -135,7 +135,7 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         if ticket is None:  # answered, or asked back which of a few things was meant
             text, choices = understood(turn) + answer.text, answer.choices
             return Reply(iid, text, answer, offer_feedback=not choices, choices=choices)
-        reply = understood(turn) + texts.escalated_reply(ticket, answer.citations, repeated)
+        reply = understood(turn) + texts.escalated_reply(ticket, answer, repeated)
         return Reply(iid, reply, answer, ticket, offer_feedback=False)
 
     def awaiting_choice(self, user: UserRef) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import prompts
-from core.answers import Citation
+from core.answers import Answer, Citation
 from core.people import Domain
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
@@ -66,20 +66,22 @@ def source_lines(citations: Sequence[Citation], limit: int = SOURCES_SHOWN) -> l
     return lines
 
 
-def escalated_reply(ticket: Ticket, citations: Sequence[Citation], repeated: bool) -> str:
-    """What the asker reads when the question goes to an expert (or already had)."""
+def escalated_reply(ticket: Ticket, answer: Answer, repeated: bool) -> str:
+    """What the asker reads when the question goes to an expert (or already had): why the
+    desk does not answer itself (the reason knowledge gave), the ticket and what happens next,
+    then the sources that may help meanwhile."""
     if repeated:
         return prompts.text(
             "desk.ask.escalated_again",
             ticket_id=ticket.ticket_id,
             status=status_label(ticket.status),
         )
-    parts = [
-        prompts.text(
-            "desk.ask.escalated", ticket_id=ticket.ticket_id, domain=domain_label(ticket.domain)
-        )
-    ]
-    lines = source_lines(citations)
+    reason = answer.text.strip() or prompts.text("desk.ask.escalated_asked")
+    notice = prompts.text(
+        "desk.ask.escalated", ticket_id=ticket.ticket_id, domain=domain_label(ticket.domain)
+    )
+    parts = [f"{reason}\n{notice}"]
+    lines = source_lines(answer.citations)
     if lines:
         parts.append("\n".join([prompts.text("desk.ask.escalated_sources"), *lines]))
     return "\n\n".join(parts)

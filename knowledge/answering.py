@@ -107,9 +107,7 @@ class KnowledgeBase(KnowledgeStore):
         text = normalize_question(question)
         if not any(ch.isalnum() for ch in text):
             reason = EscalationReason.INVALID
-            early = Answer(
-                question, Decision.ESCALATE, compose_escalation(reason, ()), reason=reason
-            )
+            early = Answer(question, Decision.ESCALATE, compose_escalation(reason), reason=reason)
             return Prepared(question, text, early=early)
         if (talk := small_talk(text)) is not None:  # not a question: a friendly word, no ticket
             reply = prompts.text(f"answer.small_talk_{talk}")
@@ -155,8 +153,7 @@ class KnowledgeBase(KnowledgeStore):
         outdated = self._outdated_source(ranked, docs, today) if verdict.answer else None
         if not verdict.answer or outdated is not None:
             reason = verdict.reason if outdated is None else EscalationReason.OUTDATED
-            related = () if reason == EscalationReason.NO_MATCH else tuple(citations)
-            text = compose_escalation(reason, related)
+            text = compose_escalation(reason)
             if outdated is not None:  # say which document, and why it is not relied on
                 text = status.name_outdated(text, outdated, list(docs.values()), today)
             return Answer(

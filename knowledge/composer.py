@@ -134,12 +134,7 @@ def compose_expert(answer: str, sources: Sequence[str]) -> str:
     return text
 
 
-def compose_escalation(reason: str, related: Sequence[Citation]) -> str:
-    """Why the desk does not answer itself, what happens next, and what looks relevant."""
-    text = prompts.text(f"answer.escalate_{reason or 'low_confidence'}")
-    if reason != "invalid":
-        text += prompts.text("answer.escalate_next")
-    labels = list(dict.fromkeys(source_label(c) for c in related[:3]))
-    if labels:
-        text += "\n" + prompts.text("answer.related_title") + "\n" + "\n".join(labels)
-    return text
+def compose_escalation(reason: str) -> str:
+    """Why the desk does not answer itself, in one sentence: the reason only (the desk says
+    what happens next, opens the ticket and lists the sources that may help)."""
+    return prompts.text(f"answer.escalate_{reason or 'low_confidence'}")

@@ -268,7 +268,7 @@ class LlmComposer:
         return replace(
             answer,
             decision=Decision.ESCALATE,
-            text=compose_escalation(reason, answer.citations),
+            text=compose_escalation(reason),
             reason=reason,
             composer=LLM,
             fallback="",

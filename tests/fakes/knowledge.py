@@ -120,7 +120,8 @@ class FakeKnowledge:
             text = f"根据《{doc.title}》：{self.texts[doc.doc_id]}"
             return Answer(question, Decision.ANSWER, text, cites[:1], best)
         reason = EscalationReason.LOW_CONFIDENCE if best >= 0.2 else EscalationReason.NO_MATCH
-        return Answer(question, Decision.ESCALATE, "", cites, best, reason)
+        why = prompts.text(f"answer.escalate_{reason.value}")  # the reason, as knowledge says it
+        return Answer(question, Decision.ESCALATE, why, cites, best, reason)
 
     def _cite(self, doc: SourceDocument, score: float) -> Citation:
         text = self.texts[doc.doc_id]
