@@ -9,10 +9,13 @@ Mixed into ``desk.service.Desk`` (like ``desk.console_access.ConsoleAccess``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
+from core.answers import Citation
+from core.document_status import status_of
 from core.documents import SourceDocument
 from core.errors import DocumentNotFound, InvalidQuestion, NotPermitted
 from core.people import UserRef
@@ -22,7 +25,7 @@ from desk.api import IngestOutcome
 from desk.library_admin import DocumentPreview, LibraryAdmin
 from desk.ports import Library
 from desk.questions import QuestionRecorder
-from desk.roles import require_admin, with_name
+from desk.roles import require_admin, require_staff, with_name
 from desk.statistics import PeriodUnit, Statistics
 from escalation.breakdown import BreakdownRepo
 from escalation.faq import FaqRecord
@@ -30,6 +33,7 @@ from escalation.interactions import InteractionKind
 from escalation.question_log import LOW_CONFIDENCE, Outcome, QuestionLogRepo, QuestionPage
 from escalation.store import EscalationStore
 from escalation.tickets import ACTIVE
+from knowledge import status as document_status
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,8 @@ class LibraryEntry:
     document: SourceDocument
     chunks: int
     citing_faq: int  # active expert FAQ entries relying on it
+    status: str = ""  # core.document_status.DocumentStatus today
+    status_label: str = ""  # the same in words, as citations say it (已被《…》代替, …)
 
 
 class AdminConsole:
@@ -148,10 +154,35 @@ class AdminConsole:
         documents = self._knowledge.documents()
         with self._store.reading() as tx:
             citing = {d.file_name: len(tx.faq.citing(d.file_name)) for d in documents}
+        today = self._today()
         return [
-            LibraryEntry(d, len(self._knowledge.chunks(d.doc_id)), citing[d.file_name])
+            LibraryEntry(
+                d,
+                len(self._knowledge.chunks(d.doc_id)),
+                citing[d.file_name],
+                status_of(d, today).value,
+                document_status.describe(d, today, documents),
+            )
             for d in documents
         ]
+
+    def document_status(
+        self, admin: UserRef, doc_id: str
+    ) -> tuple[SourceDocument, str, list[FaqRecord]]:
+        """A document, its status today in words, and the FAQ entries citing it (for the
+        page where an admin edits its dates and links; the change is ``Desk.set_document``)."""
+        require_admin(self._store, admin)
+        document = self._document(doc_id)
+        label = document_status.describe(document, self._today(), self._knowledge.documents())
+        with self._store.reading() as tx:
+            return document, label, tx.faq.citing(document.file_name)
+
+    def current_status(self, user: UserRef, citations: Sequence[Citation]) -> list[Citation]:
+        """``citations`` (e.g. a ticket's clauses, kept as they were when it was opened) with
+        their documents' status as of today."""
+        require_staff(self._store, user)
+        docs = {d.doc_id: d for d in self._knowledge.documents()}
+        return document_status.label_citations(citations, docs, self._today())
 
     def preview_upload(
         self, admin: UserRef, path: Path, file_name: str, replacing: str | None = None
@@ -201,6 +232,9 @@ class AdminConsole:
         return removed
 
     # --- internals --------------------------------------------------------------------------
+    def _today(self) -> date:
+        return self._store.clock.now().astimezone(CHINA).date()
+
     def _document(self, doc_id: str) -> SourceDocument:
         found = self._knowledge.get(doc_id)
         if found is None:

@@ -38,7 +38,14 @@ _EXTERNAL = re.compile(
 
 
 class InvalidDocumentField(ValueError):
-    """A value an admin gave that the document cannot take (the message says which and why)."""
+    """A value an admin gave that the document cannot take (the message says which and why;
+    ``field``, ``value`` and ``reason`` let a screen say it in its own words)."""
+
+    def __init__(self, message: str, *, field: str = "", value: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.reason = reason
 
 
 @runtime_checkable
@@ -64,29 +71,40 @@ def check_changes(
             changes[name] = tuple(_reference(name, r, library) for r in refs if r != CLEAR)
             continue
         if not isinstance(value, str):
-            raise InvalidDocumentField(f"{name}: one value expected")
+            raise InvalidDocumentField(f"{name}: one value expected", field=name, reason="one")
         value = value.strip()
         if value in (CLEAR, ""):
             if name == "kind":
-                raise InvalidDocumentField("kind cannot be cleared")
+                raise InvalidDocumentField("kind cannot be cleared", field=name, reason="clear")
             changes[name] = None
         elif name in DATE_FIELDS:
             try:
                 changes[name] = parse_date(value)
             except ValueError as exc:
-                raise InvalidDocumentField(f"{name}: {exc}") from None
+                raise InvalidDocumentField(
+                    f"{name}: {exc}", field=name, value=value, reason="date"
+                ) from None
         elif name == "kind":
             try:
                 changes[name] = DocumentKind(value)
             except ValueError:
                 kinds = ", ".join(k.value for k in DocumentKind)
-                raise InvalidDocumentField(f"kind: {value!r} is not one of {kinds}") from None
+                raise InvalidDocumentField(
+                    f"kind: {value!r} is not one of {kinds}", field=name, value=value, reason="kind"
+                ) from None
         elif name in TEXT_FIELDS:
             if name == "source_url" and not re.match(r"^https?://\S+$", value):
-                raise InvalidDocumentField(f"source_url: {value!r} is not an http(s) address")
+                raise InvalidDocumentField(
+                    f"source_url: {value!r} is not an http(s) address",
+                    field=name,
+                    value=value,
+                    reason="url",
+                )
             changes[name] = value
         else:
-            raise InvalidDocumentField(f"{name}: not a field an admin sets")
+            raise InvalidDocumentField(
+                f"{name}: not a field an admin sets", field=name, reason="unknown"
+            )
     _check_order(changes)
     return changes
 
@@ -96,7 +114,10 @@ def _check_order(changes: Mapping[str, object]) -> None:
     if isinstance(effective, str) and isinstance(until, str) and until < effective:
         raise InvalidDocumentField(
             f"date_until {until} is before date_effective {effective}: a document cannot "
-            "cease to apply before it takes effect"
+            "cease to apply before it takes effect",
+            field="date_until",
+            value=until,
+            reason="order",
         )
 
 
@@ -107,13 +128,19 @@ def _reference(field: str, ref: str, library: Sequence[SourceDocument]) -> str:
             return doc.file_name
     if _DOC_ID.match(ref):
         raise InvalidDocumentField(
-            f"{field}: no document with id {ref!r} in the library (see `qadesk docs list`)"
+            f"{field}: no document with id {ref!r} in the library (see `qadesk docs list`)",
+            field=field,
+            value=ref,
+            reason="reference",
         )
     if _EXTERNAL.search(ref):
         return ref  # a document the library does not hold, named by its number or title
     raise InvalidDocumentField(
         f"{field}: {ref!r} is neither a document of the library (id or file name) nor a "
-        "文号/标准号 or 《title》 of one outside it"
+        "文号/标准号 or 《title》 of one outside it",
+        field=field,
+        value=ref,
+        reason="reference",
     )
 
 
@@ -139,7 +166,9 @@ class DocumentEditor:
         changes = check_changes(values, self._knowledge.documents())
         for name in LINK_FIELDS:
             if old.file_name in changes.get(name, ()):  # type: ignore[operator]
-                raise InvalidDocumentField(f"{name}: a document cannot refer to itself")
+                raise InvalidDocumentField(
+                    f"{name}: a document cannot refer to itself", field=name, reason="self"
+                )
         if not changes:
             return old, []
         new = self._knowledge.set_document(doc_id, changes)

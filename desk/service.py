@@ -368,11 +368,21 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         self, admin: UserRef, doc_id: str, values: dict[str, str | list[str] | None]
     ) -> tuple[SourceDocument, list[str]]:
         """Set a document's dates, links and source (see ``desk.document_fields``): the
-        document as changed, and the FAQ entries flagged for review as its status changed."""
+        document as changed, and the FAQ entries flagged for review as its status changed.
+        A change is recorded in the audit log (``status``, the fields changed)."""
         from desk.document_fields import DocumentEditor
 
-        require_admin(self._store, admin)
-        return DocumentEditor(self._knowledge, self._library.flag).set_fields(doc_id, values)
+        person = require_admin(self._store, admin)
+        before = self._knowledge.get(doc_id)
+        editor = DocumentEditor(self._knowledge, self._library.flag)
+        doc, flagged = editor.set_fields(doc_id, values)
+        if before is not None and doc != before:
+            moved = [n for n in values if getattr(before, n, None) != getattr(doc, n, None)]
+            fields = ",".join(sorted(moved))
+            detail = f"{fields}; {len(flagged)} faq flagged" if flagged else fields
+            with self._store.transaction() as tx:
+                tx.console.audit(with_name(admin, person), "status", doc.file_name, detail)
+        return doc, flagged
 
     def document_changed(self, file_name: str, removed: bool = False) -> list[str]:
         """A document was replaced (or removed) outside :meth:`add_document`, e.g. by a batch

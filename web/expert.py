@@ -207,6 +207,7 @@ async def _ticket_context(request: Request, user: ConsoleUser, ticket_id: int) -
         ticket = desk.ticket(user.user, ticket_id)
         return {
             "ticket": ticket,
+            "passages": desk.current_status(user.user, ticket.passages),
             "events": desk.ticket_events(user.user, ticket_id),
             "notes": desk.ticket_notes(user.user, ticket_id),
             "history": desk.asker_history(user.user, ticket),
