@@ -19,7 +19,7 @@ from core.documents import SourceDocument
 from core.people import Channel, Domain
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
-from desk import report
+from desk import report, texts
 from desk.api import IngestOutcome, Stats
 
 MESSAGE_LIMIT = 4096
@@ -122,7 +122,7 @@ def one_line(text: str, limit: int) -> str:
 
 
 def domain_label(domain: Domain | str) -> str:
-    return prompts.text(f"telegram.domain.{Domain(domain).value}")
+    return texts.domain_label(Domain(domain))
 
 
 def channel_label(channel: Channel | str) -> str:
@@ -130,7 +130,7 @@ def channel_label(channel: Channel | str) -> str:
 
 
 def status_label(status: TicketStatus | str) -> str:
-    return prompts.text(f"telegram.status.{TicketStatus(status).value}")
+    return texts.status_label(TicketStatus(status))
 
 
 def age_label(created: datetime, now: datetime | None = None) -> str:

@@ -25,6 +25,7 @@ from bot.wechat.state import ChannelState
 from core.errors import QadeskError, StoreUnavailable
 from core.people import UserRef
 from core.text import clip
+from desk import texts
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Conversation:
         lines = [prompts.text("wechat.my_tickets_header")]
         for ticket in recent[:MAX_LISTED_TICKETS]:
             question = clip(ticket.question, QUESTION_PREVIEW_CHARS)
-            status = prompts.text(f"wechat.status.{ticket.status.value}")
+            status = texts.status_label(ticket.status)
             lines.append(
                 prompts.text(
                     "wechat.my_tickets_item",

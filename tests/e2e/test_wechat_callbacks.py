@@ -140,7 +140,7 @@ async def test_menu_clicks_and_typed_commands() -> None:
     (ticket,) = desk.my_tickets(user)
     assert empty.reply == prompts.text("wechat.my_tickets_empty")
     assert mine.reply is not None and f"#{ticket.ticket_id}" in mine.reply
-    assert prompts.text("wechat.status.open") in mine.reply
+    assert prompts.text("desk.status.open") in mine.reply
     assert typed.reply == mine.reply
     assert help_.reply == typed_help.reply == prompts.text("wechat.help")
     assert link.accepted and link.reply is None

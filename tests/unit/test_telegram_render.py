@@ -244,8 +244,8 @@ def test_every_telegram_key_used_in_code_exists():
     for kind in ("photo", "sticker", "voice", "location", "other"):
         prompts.text(f"telegram.unsupported.{kind}")
     for status in TicketStatus:
-        prompts.text(f"telegram.status.{status.value}")
+        prompts.text(f"desk.status.{status.value}")
     for domain in Domain:
-        prompts.text(f"telegram.domain.{domain.value}")
+        prompts.text(f"desk.domain.{domain.value}")
     for channel in Channel:
         prompts.text(f"telegram.channel.{channel.value}")
