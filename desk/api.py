@@ -57,6 +57,7 @@ class IngestOutcome:
     replaced: SourceDocument | None = None  # the older version it replaced
     error: str | None = None  # English detail for admins
     error_code: str | None = None  # core.errors code, for the Chinese user text
+    error_reason: str = ""  # an ingest failure's reason (too_long, encrypted…), more precise
 
 
 class DeskApi(Protocol):

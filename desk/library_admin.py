@@ -152,7 +152,8 @@ class LibraryAdmin:
             result = self._ingest.ingest_file(path, file_name)
         except IngestError as exc:
             log.warning("document refused file=%s code=%s", name, exc.code)
-            return IngestOutcome(name, error=exc.detail, error_code=exc.code)
+            reason = str(exc.context.get("reason", ""))
+            return IngestOutcome(name, error=exc.detail, error_code=exc.code, error_reason=reason)
         chunks = self._knowledge.chunks(result.document.doc_id)
         outcome = outcome_from(result, len({c.section for c in chunks}))
         if outcome.replaced is not None:

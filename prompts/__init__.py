@@ -60,6 +60,9 @@ def texts(key: str) -> list[str]:
     return [str(v) for v in value]
 
 
-def error_text(code: str) -> str:
-    """The user-facing Chinese text for a ``core.errors`` code, with a polite fallback."""
+def error_text(code: str, reason: str = "") -> str:
+    """The user-facing Chinese text for a ``core.errors`` code, with a polite fallback; an
+    ingest failure's ``reason`` (``too_long``, ``encrypted``…) reads its own ``ingest.reason``."""
+    if reason and (precise := catalog().get(f"ingest.reason.{reason}")) is not None:
+        return str(precise)
     return str(catalog().get(f"errors.{code}", catalog()["errors.error"]))

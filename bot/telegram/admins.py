@@ -111,7 +111,10 @@ class AdminHandlers:
             try:
                 outcome = await self.s.call(self.s.desk.add_document, admin, path, name)
             except QadeskError as exc:
-                outcome = IngestOutcome(name, error=exc.detail, error_code=exc.code)
+                reason = str(exc.context.get("reason", ""))
+                outcome = IngestOutcome(
+                    name, error=exc.detail, error_code=exc.code, error_reason=reason
+                )
         log.info(
             "document_ingested admin=%s file=%s ok=%s code=%s sections=%s",
             admin.key,

@@ -206,7 +206,7 @@ def document_list(documents: Sequence[SourceDocument]) -> list[str]:
 def ingest_result(outcome: IngestOutcome) -> str:
     """What the desk learned from one file, or exactly why it was refused."""
     if outcome.error_code or outcome.error or outcome.document is None:
-        reason = prompts.error_text(outcome.error_code or "ingest")
+        reason = prompts.error_text(outcome.error_code or "ingest", outcome.error_reason)
         lines = [html_text("telegram.admin.refused", file_name=outcome.file_name, reason=reason)]
         if outcome.error:
             lines.append(

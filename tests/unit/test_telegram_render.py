@@ -218,6 +218,10 @@ def test_ingest_result_says_what_was_learned_or_why_not():
         ingest_result(IngestOutcome("b.pdf", error="no text <layer>", error_code="empty_document"))
     )
     assert prompts.error_text("empty_document") in refused and "no text <layer>" in refused
+    locked = IngestOutcome(
+        "c.pdf", error="locked", error_code="unreadable_file", error_reason="encrypted"
+    )
+    assert prompts.text("ingest.reason.encrypted") in valid(ingest_result(locked))
     same = valid(ingest_result(IngestOutcome("a.pdf", doc, unchanged=True)))
     assert same == prompts.text("telegram.admin.unchanged")
 
