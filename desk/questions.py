@@ -36,11 +36,13 @@ class QuestionRecorder:
         question: str,
         answer: Answer,
         asked_at: datetime | None = None,
+        typed: str | None = None,
     ) -> Recorded:
         """The question, what the desk decided and, for an escalation, the asker's ticket
-        (``asked_at``: when it was asked, if not now)."""
+        (``asked_at``: when it was asked, if not now; ``typed``: what the asker typed, for a
+        follow-up completed from earlier turns)."""
         tx.people.touch(user)
-        iid = tx.interactions.record(user, answer, question=question, at=asked_at)
+        iid = tx.interactions.record(user, answer, question=question, at=asked_at, typed=typed)
         if answer.decision is not Decision.ESCALATE:  # answered, or asked back (clarify)
             return iid, None, False
         # an escalation's text is the notice to the asker, not a draft for the expert

@@ -77,10 +77,12 @@ class InteractionRepo:
         kind: InteractionKind = InteractionKind.ASK,
         ticket_id: int | None = None,
         at: datetime | None = None,
+        typed: str | None = None,
     ) -> int:
         """Store one exchange. ``question`` is what the user asked (default: the answer's
         question); ``decision`` overrides the answer's (e.g. ``"invalid"``); ``at`` is when it
-        happened (default: now; earlier for a question kept on disk during an outage)."""
+        happened (default: now; earlier for a question kept on disk during an outage);
+        ``typed`` what the asker typed when ``question`` was completed from earlier turns."""
         interaction_id: int = self._conn.execute(
             insert(interactions)
             .values(
@@ -98,6 +100,7 @@ class InteractionRepo:
                 created_at=at or self._clock.now(),
                 composer=_composer(answer, decision),
                 composer_fallback=answer.fallback or None,
+                typed=typed,
             )
             .returning(interactions.c.id)
         ).scalar_one()

@@ -23,6 +23,8 @@ class Outcome(StrEnum):
     ESCALATED = "escalated"  # went to an expert (at once, or later on request)
     NOT_HELPFUL = "not_helpful"  # the asker tapped 没解决 (👎)
     LOW_CONFIDENCE = "low_confidence"  # answered, with confidence under the bar
+    CLARIFY = "clarify"  # asked back which of a few things was meant
+    FOLLOW_UP = "follow_up"  # completed from the asker's earlier turns
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class LoggedQuestion:
     feedback: str | None  # helpful | not_helpful
     ticket_id: int | None
     ticket_status: str | None
+    typed: str | None = None  # what was typed, when ``question`` was completed (a follow-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,10 @@ def outcome_condition(outcome: Outcome, low_below: float = LOW_CONFIDENCE) -> Co
         return or_(c.decision == "escalate", c.ticket_id.is_not(None))
     if outcome is Outcome.NOT_HELPFUL:
         return c.feedback == "not_helpful"
+    if outcome is Outcome.CLARIFY:
+        return c.decision == "clarify"
+    if outcome is Outcome.FOLLOW_UP:
+        return c.typed.is_not(None)
     return and_(c.decision == "answer", c.confidence < low_below)
 
 
@@ -132,4 +139,5 @@ def _logged(d: Any) -> LoggedQuestion:
         feedback=d["feedback"],
         ticket_id=d["ticket_id"],
         ticket_status=d["ticket_status"],
+        typed=d["typed"],
     )

@@ -141,6 +141,7 @@ interactions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("composer", String(16)),  # extractive | llm, for desk answers (migration 0006)
     Column("composer_fallback", String(32)),  # why an LLM composition was not used
+    Column("typed", Text),  # what the asker typed, when completed from earlier turns (0005)
     Index("ix_interactions_created_at", "created_at"),
     Index("ix_interactions_user_key", "user_key"),
 )

@@ -143,3 +143,32 @@ def test_an_admin_marks_a_document_superseded_on_the_library_page(served, tmp_pa
         if e.action == "status"
     ]
     assert subject == OLD and detail == "date_effective,superseded_by; 1 faq flagged"
+
+
+def test_the_question_log_shows_a_follow_up_as_completed_and_a_clarifying_round(served, tmp_path):
+    served.ask(ASKER, "店里的电子秤要强制检定吗")
+    served.ask(ASKER, "那加油机呢")
+    served.ask(WANG, "想办个证，怎么弄")
+    rows = served.desk.question_log(telegram_ref(ADMIN)).rows
+    [follow_up] = [r for r in rows if r.typed]
+    assert follow_up.typed == "那加油机呢" and follow_up.question == "店里的加油机要强制检定吗"
+    [vague] = [r for r in rows if r.decision == "clarify"]
+
+    with chromium(tmp_path, name="admin") as browser:
+        sign_in(browser, served, ADMIN)
+        log = f"{served.console}/admin/questions"
+        browser.open(log)
+        row = browser.wait_text(
+            "您问的是：店里的加油机要强制检定吗", f"#q-{follow_up.interaction_id}"
+        )
+        assert "那加油机呢" in row
+        assert "追问澄清" in browser.text(f"#q-{vague.interaction_id}")
+        browser.screenshot("08-question-log-conversation")
+
+        browser.open(f"{log}?outcome=clarify")
+        browser.wait_text("共 1 条", ".count")
+        assert browser.all(f"#q-{vague.interaction_id}")
+        browser.open(f"{log}?outcome=follow_up")
+        browser.wait_text("共 1 条", ".count")
+        assert browser.all(f"#q-{follow_up.interaction_id}")
+        browser.screenshot("09-question-log-follow-ups")

@@ -220,3 +220,40 @@ def test_the_library_table_fills_only_fields_not_set_yet(desk: Desk, tmp_path: P
     doc = knowledge.get(food.doc_id)
     assert (doc.date_until, doc.status_note) == ("2030-12-31", "测试说明")
     assert apply_status_table(container, tmp_path) == 0  # type: ignore[arg-type]
+
+
+def test_a_change_is_audited_with_the_fields_it_moved(desk: Desk) -> None:
+    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    desk.set_document(ADMIN, food.doc_id, {"date_repealed": "2026-01-01", "checked_on": ""})
+    desk.set_document(ADMIN, food.doc_id, {"date_repealed": "2026-01-01"})  # nothing moves
+    with pytest.raises(InvalidDocumentField) as refused:
+        desk.set_document(ADMIN, food.doc_id, {"date_effective": "2024-13-45"})
+    assert (refused.value.field, refused.value.value, refused.value.reason) == (
+        "date_effective",
+        "2024-13-45",
+        "date",
+    )
+    audited = [
+        (e.action, e.subject, e.detail) for e in desk.audit_log(ADMIN) if e.action == "status"
+    ]
+    assert audited == [("status", "L10_食品安全法_2021.md", "date_repealed")]
+
+
+def test_the_console_reads_a_documents_status_and_a_tickets_clauses_as_of_today(
+    desk: Desk,
+) -> None:
+    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    _, label, citing = desk.document_status(ADMIN, food.doc_id)
+    assert label == "现行有效" and citing == []
+    [entry] = [e for e in desk.library(ADMIN) if e.document.doc_id == food.doc_id]
+    assert (entry.status, entry.status_label) == ("in_force", "现行有效")
+    clause = Citation(food.file_name, food.title, "第一条", "…", 1.0)
+    desk.set_document(ADMIN, food.doc_id, {"superseded_by": ["GB 2760-2024"]})
+    [labelled] = desk.current_status(EXPERT, [clause])
+    assert (labelled.status, labelled.status_label) == ("superseded", "已被GB 2760-2024代替")
+    [entry] = [e for e in desk.library(ADMIN) if e.document.doc_id == food.doc_id]
+    assert entry.status == "superseded"
+    with pytest.raises(NotPermitted):
+        desk.document_status(EXPERT, food.doc_id)
+    with pytest.raises(NotPermitted):
+        desk.current_status(ASKER, [clause])

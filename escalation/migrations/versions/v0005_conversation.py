@@ -27,7 +27,11 @@ def upgrade() -> None:
         sa.Column("clarify", sa.JSON(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
     )
+    # a follow-up is logged as completed; the question log also shows what was typed
+    op.add_column("interactions", sa.Column("typed", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("interactions") as batch:
+        batch.drop_column("typed")
     op.drop_table("conversation_frames")
