@@ -118,9 +118,11 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
                 iid = 0
             log.info("question refused interaction=%s", iid)
             return Reply(iid, problem, refused, offer_feedback=False)
+        typed = turn.turn if turn.completed else None
         try:
             iid, ticket, repeated = self._store.run(
-                lambda tx: self._questions.question(tx, user, question, answer), what="question"
+                lambda tx: self._questions.question(tx, user, question, answer, typed=typed),
+                what="question",
             )
         except StoreUnavailable:
             return self._deferred.keep(user, question, answer)
