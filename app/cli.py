@@ -344,7 +344,7 @@ def _jsonl_answer(kb: Any, line: str, settings: Settings) -> dict[str, Any]:
 @cli.command()
 def chat() -> None:
     """A console conversation with the desk (as the console user; escalations open tickets)."""
-    from app.console import run_console
+    from bot.console import run_console
 
     container = bootstrap.build(_settings())
     try:

@@ -170,6 +170,17 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
             return FeedbackResult(text, ticket)
         return FeedbackResult(prompts.text("desk.feedback.not_solved"))
 
+    def not_solved(self, user: UserRef, interaction_id: int) -> FeedbackResult:
+        """没解决 (a button, or 回复 2) on an answer, the same on every channel: counted as not
+        helpful, and the question goes to an expert — its ticket if it has one, the expert's
+        ticket reopened after an expert answer, else a new one with the desk's answer as draft."""
+        result = self.feedback(user, interaction_id, helpful=False)
+        if result.ticket is not None:  # already with an expert, or reopened
+            return result
+        ticket = self.escalate(user, interaction_id)
+        text = prompts.text("desk.feedback.sent_to_expert", ticket_id=ticket.ticket_id)
+        return FeedbackResult(text, ticket)
+
     def escalate(self, user: UserRef, interaction_id: int) -> Ticket:
         """Send a question the desk answered to an expert, with the desk's answer as the draft."""
         with self._store.transaction() as tx:

@@ -191,12 +191,9 @@ class AskerHandlers:
                 )
                 await self._drop(context, query)
                 return
-            text = ""
-            if press.action is Action.NOT_SOLVED:
-                result = await self.s.call(desk.feedback, asker, iid, False)
-                if result.ticket is not None:  # the desk acted on it (e.g. reopened a ticket)
-                    text = escape(result.text)
-            if not text:
+            if press.action is Action.NOT_SOLVED:  # not helpful, and to an expert (the desk's rule)
+                text = escape((await self.s.call(desk.not_solved, asker, iid)).text)
+            else:
                 ticket = await self.s.call(desk.escalate, asker, iid)
                 text = html_text("telegram.ask.escalated", ticket_id=ticket.ticket_id)
         except QadeskError as exc:

@@ -133,8 +133,8 @@ class Conversation:
         if command is Command.HELPFUL:
             result = await self._state.work(self._desk.feedback, user, interaction, True)
             return result.text
-        ticket = await self._state.work(self._desk.escalate, user, interaction)
-        return prompts.text("wechat.escalated", ticket_id=ticket.ticket_id)
+        result = await self._state.work(self._desk.not_solved, user, interaction)
+        return result.text
 
     async def _my_tickets(self, user: UserRef) -> str:
         tickets = await self._state.work(self._desk.my_tickets, user)

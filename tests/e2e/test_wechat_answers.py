@@ -205,7 +205,8 @@ async def test_reply_2_escalates_the_last_answer() -> None:
         escalated = await rig.platform.send_text(openid, "２")
     (ticket,) = desk.my_tickets(user)
     assert ticket.question == "3C认证？"
-    assert escalated.reply == prompts.text("wechat.escalated", ticket_id=ticket.ticket_id)
+    assert escalated.reply == desk.not_solved_text(ticket)  # the desk's words, as they are
+    assert [helpful for _, _, helpful in desk.feedbacks] == [False]  # counted as not solved
     assert len(desk.asked) == 1
 
 

@@ -97,6 +97,15 @@ class FakeDesk:
         self.feedbacks.append((user, interaction_id, helpful))
         return FeedbackResult("感谢反馈！" if helpful else "抱歉没能解决，可转人工专家。")
 
+    def not_solved(self, user: UserRef, interaction_id: int) -> FeedbackResult:
+        self.feedback(user, interaction_id, False)
+        ticket = self.escalate(user, interaction_id)
+        return FeedbackResult(self.not_solved_text(ticket), ticket)
+
+    @staticmethod
+    def not_solved_text(ticket: Ticket) -> str:
+        return f"已转交人工专家，工单号 #{ticket.ticket_id}。专家答复后会在这里通知您。"
+
     def escalate(self, user: UserRef, interaction_id: int) -> Ticket:
         asker, question, _ = self._interactions[interaction_id]
         if asker != user:

@@ -112,7 +112,7 @@ def test_there_is_at_most_one_clarifying_round(desk: Desk) -> None:
 
 
 def test_qadesk_chat_completes_follow_ups_and_takes_a_number_as_the_choice(desk: Desk) -> None:
-    from app.console import run_console
+    from bot.console import run_console
 
     lines = iter(["我想问问检测", "3", "店里的电子秤要强制检定吗", "那加油机呢"])
     shown: list[str] = []

@@ -46,9 +46,10 @@ def run_console(
                     or prompts.text("console.no_tickets")
                 )
             elif line in {"1", "2"} and last is not None:
-                result = desk.feedback(user, last, helpful=line == "1")
-                if line == "2" and result.ticket is None:
-                    desk.escalate(user, last)
+                if line == "1":
+                    result = desk.feedback(user, last, helpful=True)
+                else:
+                    result = desk.not_solved(user, last)
                 write(result.text)
                 last = None
             else:
