@@ -7,6 +7,7 @@ from collections.abc import Callable
 import prompts
 from core.errors import QadeskError
 from core.people import Channel, UserRef
+from desk import texts
 from desk.api import DeskApi
 
 CONSOLE_USER = UserRef(Channel.CONSOLE, "local", display_name="console")
@@ -38,7 +39,7 @@ def run_console(
                         prompts.text(
                             "console.ticket_line",
                             ticket_id=t.ticket_id,
-                            status=t.status.value,
+                            status=texts.status_label(t.status),
                             question=t.question,
                         )
                         for t in tickets

@@ -49,8 +49,8 @@ def test_not_solved_counts_as_not_helpful_and_opens_a_ticket_with_the_answer(des
     assert len(desk.my_tickets(ASKER)) == 1
 
 
-def test_the_console_2_is_the_same_rule(desk: Desk) -> None:
-    lines = iter([ANSWERABLE, "2"])
+def test_the_console_2_is_the_same_rule_and_my_lists_the_status_in_words(desk: Desk) -> None:
+    lines = iter([ANSWERABLE, "2", "/my"])
     shown: list[str] = []
 
     def read(prompt: str) -> str:
@@ -63,3 +63,10 @@ def test_the_console_2_is_the_same_rule(desk: Desk) -> None:
     (ticket,) = desk.my_tickets(CONSOLE)
     assert prompts.text("desk.feedback.sent_to_expert", ticket_id=ticket.ticket_id) in shown
     assert desk.stats().not_helpful == 1
+    listed = prompts.text(
+        "console.ticket_line",
+        ticket_id=ticket.ticket_id,
+        status="等待专家认领",
+        question=ANSWERABLE,
+    )
+    assert shown[-2] == listed  # /my: the statuses every channel shows (then the goodbye)
