@@ -13,7 +13,7 @@ import re
 import statistics
 
 import core.text as core_text
-from core.text import CJK as CJK  # ingest.metadata builds its patterns with it
+from core.text import CJK
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _ODD_SPACES = re.compile("[\u00a0\u2002-\u200a\u202f\u205f\t\v\f]")

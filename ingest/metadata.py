@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from core.documents import DocumentKind
-from ingest.cleaning import CJK, fullwidth_punctuation
+from core.text import CJK
+from ingest.cleaning import fullwidth_punctuation
 from ingest.dates import DATE_PATTERN, find_dates, first_date, is_date_line, to_iso
 from ingest.kinds import classify, title_base
 from ingest.sources import SourceEntry, category_kind, source_url, version_date
