@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import prompts
 from app.settings import Settings
 from core.people import Channel, UserRef
 from core.ports import Embedder, Notifier
@@ -157,7 +158,8 @@ def expert_destinations(settings: Settings) -> list[UserRef]:
     places = []
     if settings.telegram_token and settings.telegram_expert_chat_id is not None:
         chat = str(settings.telegram_expert_chat_id)
-        places.append(UserRef(Channel.TELEGRAM, chat, chat_id=chat, display_name="专家群"))
+        name = prompts.text("telegram.expert.group_name")
+        places.append(UserRef(Channel.TELEGRAM, chat, chat_id=chat, display_name=name))
     if settings.wechat_token and settings.wecom_robot_url:
         from bot.wechat.notifier import WECOM_ROBOT
 
