@@ -6,7 +6,8 @@ An admin sees each document's status (现行有效, …) with its dates, refuses
 with nothing changed, marks a document superseded by a newer one of the library (the same
 desk call as ``qadesk docs set``), sees the new status and the FAQ entry resting on it listed
 as flagged; the entry waits in FAQ 审核, the change is in the audit log, and the ticket page's
-clauses carry the document's status as of today. Screenshots go to the test's tmp dir.
+clauses and the reply editor's inserted clause carry the document's status as of today. The
+question log shows a follow-up with its completed question and a clarifying round as such. Screenshots go to the test's tmp dir.
 """
 
 from __future__ import annotations
@@ -137,6 +138,35 @@ def test_an_admin_marks_a_document_superseded_on_the_library_page(served, tmp_pa
         assert "特种设备定期检验办法" in clauses
         browser.screenshot("07-ticket-clauses")
 
+        # the reply editor's search and inserted clause carry it too
+        other = tg_user(1002, "李总")
+        served.ask(other, "压力容器的使用单位什么时候提出定期检验？")
+        [asked] = [
+            r
+            for r in served.desk.question_log(admin_ref).rows
+            if r.user_key == telegram_ref(other).key
+        ]
+        second = served.desk.open_ticket_for(admin_ref, asked.interaction_id)
+        served.desk.claim(admin_ref, second.ticket_id)
+        browser.open(f"{served.console}/tickets/{second.ticket_id}")
+        browser.fill("#search-q", "使用单位在检验合格有效期届满前一个月提出定期检验要求")
+        browser.click("#search")
+        browser.wait_text("已被《特种设备定期检验规则》代替", "#results")
+        browser.script(
+            """
+            const item = [...document.querySelectorAll("#results li")]
+              .find(li => li.textContent.includes("特种设备定期检验办法"));
+            item.querySelector("button.insert").click();
+            """
+        )
+        inserted = browser.wait(
+            lambda: (browser.find("#reply-text").get_property("value") or "").strip() or None,
+            what="a clause in the reply",
+        )
+        assert "《特种设备定期检验办法》" in inserted
+        assert "（已被《特种设备定期检验规则》代替）规定：“" in inserted
+        browser.screenshot("08-reply-editor-clause")
+
     [(subject, detail)] = [
         (e.subject, e.detail)
         for e in served.desk.audit_log(admin_ref, None, None, 50)
@@ -163,7 +193,7 @@ def test_the_question_log_shows_a_follow_up_as_completed_and_a_clarifying_round(
         )
         assert "那加油机呢" in row
         assert "追问澄清" in browser.text(f"#q-{vague.interaction_id}")
-        browser.screenshot("08-question-log-conversation")
+        browser.screenshot("10-question-log-conversation")
 
         browser.open(f"{log}?outcome=clarify")
         browser.wait_text("共 1 条", ".count")
@@ -171,4 +201,4 @@ def test_the_question_log_shows_a_follow_up_as_completed_and_a_clarifying_round(
         browser.open(f"{log}?outcome=follow_up")
         browser.wait_text("共 1 条", ".count")
         assert browser.all(f"#q-{follow_up.interaction_id}")
-        browser.screenshot("09-question-log-follow-ups")
+        browser.screenshot("11-question-log-follow-ups")
