@@ -454,11 +454,12 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         since: Annotated[str | None, typer.Option(help="From (2025-03-01 or …T09:30).")] = None,
         until: Annotated[str | None, typer.Option(help="Up to, not including.")] = None,
         as_csv: Annotated[bool, typer.Option("--csv", help="CSV: section,key,value.")] = False,
+        as_user: AsUser = CONSOLE_ADMIN,
     ) -> None:
-        """Service statistics for a period (default: all time)."""
+        """Service statistics for a period (default: all time); experts and admins only."""
         start, end = parse_time(since), parse_time(until)
         with opened() as desk, _reporting():
-            figures = desk.stats(start, end)
+            figures = desk.stats(parse_user(as_user), start, end)
         if as_csv:
             typer.echo(report.csv_report(figures), nl=False)
         else:

@@ -115,7 +115,11 @@ class DeskApi(Protocol):
 
     def documents(self) -> list[SourceDocument]: ...
 
-    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats: ...
+    def stats(
+        self, viewer: UserRef, since: datetime | None = None, until: datetime | None = None
+    ) -> Stats:
+        """Experts and admins only."""
+        ...
 
     # --- channel state that must survive restarts and be shared by workers -------------------
     def record_inbound(self, user: UserRef, message_key: str) -> bool:

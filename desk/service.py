@@ -405,7 +405,11 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
     def documents(self) -> list[SourceDocument]:
         return self._knowledge.documents()
 
-    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
+    def stats(
+        self, viewer: UserRef, since: datetime | None = None, until: datetime | None = None
+    ) -> Stats:
+        """The service figures for a period; experts and admins only (NotPermitted else)."""
+        require_staff(self._store, viewer)
         with self._store.reading() as tx:
             return tx.stats.figures(since, until)
 

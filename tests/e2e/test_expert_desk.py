@@ -254,4 +254,4 @@ def test_a_question_travels_to_an_expert_and_back_into_the_library(
     assert EXPERT_ANSWER in later.text
     mine: list[Ticket] = desk.my_tickets(LATER_ASKER)
     assert mine == []
-    assert desk.stats().answered_by_experts == 1
+    assert desk.stats(UserRef(Channel.TELEGRAM, "9001")).answered_by_experts == 1

@@ -67,7 +67,7 @@ async def test_telegram_gets_the_composed_answer_once_after_typing(
         async with running_bot(api, container.desk):
             await Telegram(api).text(ASKER, SCALES)
             answer = await api.wait_message(1001, LEAD)
-        stats = container.desk.stats()
+        stats = container.desk.stats(container.console_admin)
     finally:
         container.close()
     assert model.calls == 1

@@ -63,7 +63,7 @@ async def test_a_signature_used_again_for_another_message_is_refused_by_every_wo
     assert again.status_code == 200 and content(again) == content(answered)  # a re-delivery
     assert deployment.knowledge.questions == [ANSWERABLE]
     assert not seen(deployment, UserRef(Channel.WECHAT, intruder))
-    assert workers[1].desk.stats().questions == 1
+    assert workers[1].desk.stats(UserRef(Channel.CONSOLE, "admin")).questions == 1
 
 
 async def test_two_users_sending_the_same_msgid_each_get_their_own_answer(

@@ -200,7 +200,10 @@ class FakeDesk:
     def documents(self) -> list[SourceDocument]:
         return list(self._docs.values())
 
-    def stats(self, since: datetime | None = None, until: datetime | None = None) -> Stats:
+    def stats(
+        self, viewer: UserRef, since: datetime | None = None, until: datetime | None = None
+    ) -> Stats:
+        self._require(viewer, Role.EXPERT, Role.ADMIN)
         return Stats(
             since, until, 1, len(self.asked), 0, len(self.tickets), 0, None, None, None, None, 0, 0
         )

@@ -30,6 +30,7 @@ SWAPPED = json.dumps(
 
 def test_stats_count_answers_by_composer_and_fallbacks_by_reason(tmp_path: Path) -> None:
     store = EscalationStore.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    store.seed_roles(admins=["console:admin"])
     model = FakeListChatModel(responses=[GOOD, "not json", SWAPPED, GOOD])
     composer = LlmComposer(model)
     desk = Desk(FakeKnowledge(), store, composer=composer, compose_for=[Channel.TELEGRAM])
@@ -38,7 +39,7 @@ def test_stats_count_answers_by_composer_and_fallbacks_by_reason(tmp_path: Path)
             desk.ask(UserRef(Channel.TELEGRAM, str(100 + n)), QUESTION)
         desk.ask(UserRef(Channel.WECHAT, "w1"), QUESTION)  # not composed on this channel
         desk.ask(UserRef(Channel.TELEGRAM, "200"), "锅炉要年检吗？")  # escalated: no composer
-        figures = desk.stats()
+        figures = desk.stats(UserRef(Channel.CONSOLE, "admin"))
     finally:
         composer.close()
         store.close()
@@ -54,9 +55,10 @@ def test_stats_count_answers_by_composer_and_fallbacks_by_reason(tmp_path: Path)
 
 def test_a_desk_without_a_composer_reports_as_before(tmp_path: Path) -> None:
     store = EscalationStore.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    store.seed_roles(admins=["console:admin"])
     try:
         Desk(FakeKnowledge(), store).ask(UserRef(Channel.TELEGRAM, "1"), QUESTION)
-        figures = Desk(FakeKnowledge(), store).stats()
+        figures = Desk(FakeKnowledge(), store).stats(UserRef(Channel.CONSOLE, "admin"))
     finally:
         store.close()
     assert figures.composed_by == {"extractive": 1} and figures.composer_fallbacks == {}

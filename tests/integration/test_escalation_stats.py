@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.databases import BACKENDS, fresh_database
-from tests.fakes.history import BAIJIU, TOYS, at, seeded_desk
+from tests.fakes.history import BAIJIU, EXPERT, TOYS, at, seeded_desk
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +18,9 @@ def test_the_figures_agree_on_every_backend(backend: str, tmp_path: Path) -> Non
     with fresh_database(backend, tmp_path) as url:
         desk, store = seeded_desk(url)
         try:
-            whole = desk.stats()
-            since = desk.stats(since=at(2))
-            until = desk.stats(until=at(40))
+            whole = desk.stats(EXPERT)
+            since = desk.stats(EXPERT, since=at(2))
+            until = desk.stats(EXPERT, until=at(40))
         finally:
             store.close()
     assert (whole.askers, whole.questions, whole.answered_by_desk) == (3, 5, 2)

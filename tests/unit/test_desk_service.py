@@ -156,14 +156,14 @@ def test_what_the_library_finds_is_no_question_opens_no_ticket(rig: Rig) -> None
     assert not reply.offer_feedback
     assert reply.text == prompts.error_text("invalid_question")
     assert rig.queued() == []
-    assert rig.desk.stats().escalated == 0
+    assert rig.desk.stats(ADMIN).escalated == 0
 
 
 def test_a_question_over_the_limit_is_refused_with_the_limit(rig: Rig) -> None:
     reply = rig.desk.ask(ASKER, "电" * 61)
     assert "61" in reply.text and "60" in reply.text
     assert rig.knowledge.questions == []
-    assert rig.desk.stats().questions == 0
+    assert rig.desk.stats(ADMIN).questions == 0
 
 
 # --- feedback and escalation ------------------------------------------------------------------
@@ -172,7 +172,7 @@ def test_helpful_feedback_is_thanked_and_counted(rig: Rig) -> None:
     result = rig.desk.feedback(ASKER, reply.interaction_id, True)
     assert result.ticket is None
     assert "感谢" in result.text
-    assert (rig.desk.stats().helpful, rig.desk.stats().not_helpful) == (1, 0)
+    assert (rig.desk.stats(ADMIN).helpful, rig.desk.stats(ADMIN).not_helpful) == (1, 0)
 
 
 def test_not_solved_offers_an_expert_and_one_tap_carries_the_answer_along(rig: Rig) -> None:
@@ -188,7 +188,7 @@ def test_not_solved_offers_an_expert_and_one_tap_carries_the_answer_along(rig: R
     assert rig.recipients(NotificationKind.NEW_TICKET) == [METROLOGIST.key, GROUP.key]
     again = rig.desk.feedback(ASKER, reply.interaction_id, False)
     assert again.ticket is not None and again.ticket.ticket_id == ticket.ticket_id
-    assert rig.desk.stats().not_helpful == 1  # the second tap replaced the first
+    assert rig.desk.stats(ADMIN).not_helpful == 1  # the second tap replaced the first
 
 
 def test_nobody_else_can_give_feedback_or_escalate_for_an_asker(rig: Rig) -> None:
@@ -346,7 +346,7 @@ def test_not_solved_on_the_expert_answer_reopens_it_for_the_experts(rig: Rig) ->
     # the channel's 没解决 button may call reopen directly: it counts as not helpful too
     rig.desk.answer_ticket(FOOD_EXPERT, ticket.ticket_id, "请办理食品生产许可证。")
     rig.desk.reopen(ASKER, ticket.ticket_id)
-    assert rig.desk.stats().not_helpful == 2
+    assert rig.desk.stats(ADMIN).not_helpful == 2
     with pytest.raises(NotPermitted):
         rig.desk.reopen(OTHER, ticket.ticket_id)
 

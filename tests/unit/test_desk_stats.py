@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import NotPermitted
 from desk import report
 from desk.api import Stats
 from desk.service import Desk
@@ -17,7 +18,9 @@ from tests.fakes.clock import START
 from tests.fakes.history import (
     BAIJIU,
     BAIJIU_B,
+    EXPERT,
     TOYS,
+    A,
     at,
     seeded_desk,
 )
@@ -33,7 +36,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
 
 
 def test_figures_for_the_whole_history(desk: Desk) -> None:
-    stats = desk.stats()
+    stats = desk.stats(EXPERT)
     assert (stats.askers, stats.questions, stats.answered_by_desk) == (3, 5, 2)
     assert (stats.escalated, stats.answered_by_experts) == (3, 2)
     assert (stats.claim_p50_s, stats.claim_p90_s) == pytest.approx((1200.0, 1680.0))
@@ -52,7 +55,7 @@ def test_figures_for_the_whole_history(desk: Desk) -> None:
 
 
 def test_figures_since_a_moment(desk: Desk) -> None:
-    stats = desk.stats(since=at(2))
+    stats = desk.stats(EXPERT, since=at(2))
     assert (stats.askers, stats.questions, stats.escalated) == (2, 2, 2)
     assert stats.answered_by_experts == 2
     assert (stats.helpful, stats.not_helpful, stats.helpful_ratio) == (0, 0, None)
@@ -60,12 +63,12 @@ def test_figures_since_a_moment(desk: Desk) -> None:
 
 
 def test_figures_until_a_moment_show_the_backlog_as_it_was(desk: Desk) -> None:
-    stats = desk.stats(until=at(40))
+    stats = desk.stats(EXPERT, until=at(40))
     assert stats.answered_by_experts == 1
     assert (stats.answer_p50_s, stats.answer_p90_s) == (1800.0, 1800.0)
     assert stats.backlog_by_domain["certification"] == 1
     assert stats.backlog_by_domain["food"] == 1
-    empty = desk.stats(until=START - timedelta(days=1))
+    empty = desk.stats(EXPERT, until=START - timedelta(days=1))
     assert (empty.questions, empty.claim_p50_s, sum(empty.backlog_by_domain.values())) == (
         0,
         None,
@@ -74,7 +77,7 @@ def test_figures_until_a_moment_show_the_backlog_as_it_was(desk: Desk) -> None:
 
 
 def test_the_text_report_names_every_figure_in_chinese(desk: Desk) -> None:
-    text = report.text_report(desk.stats())
+    text = report.text_report(desk.stats(EXPERT))
     for expected in (
         "服务统计（全部时间）",
         "服务的提问人：3",
@@ -92,7 +95,7 @@ def test_the_text_report_names_every_figure_in_chinese(desk: Desk) -> None:
 
 
 def test_the_csv_report_has_one_row_per_figure(desk: Desk) -> None:
-    rows = list(csv.reader(io.StringIO(report.csv_report(desk.stats(since=at(0))))))
+    rows = list(csv.reader(io.StringIO(report.csv_report(desk.stats(EXPERT, since=at(0))))))
     assert rows[0] == ["section", "key", "value"]
     values = {(section, key): value for section, key, value in rows[1:]}
     assert values[("period", "since")] == at(0).isoformat()
@@ -108,3 +111,9 @@ def test_an_empty_period_reads_as_dashes() -> None:
     text = report.text_report(empty)
     assert "有用率：—" in text
     assert "（无）" in text
+
+
+def test_only_experts_and_admins_see_the_figures(desk: Desk) -> None:
+    """The desk checks who asks, whatever the channel or command."""
+    with pytest.raises(NotPermitted):
+        desk.stats(A)

@@ -19,6 +19,7 @@ from tests.fakes.knowledge import FakeIngest, FakeKnowledge
 
 ASKER = UserRef(Channel.WECHAT, "o-wang", None, "王老板")
 CONSOLE = UserRef(Channel.CONSOLE, "local", display_name="console")
+ADMIN = UserRef(Channel.CONSOLE, "admin")
 ANSWERABLE = "用于贸易结算的电子秤需要强制检定吗？"
 
 
@@ -26,6 +27,7 @@ ANSWERABLE = "用于贸易结算的电子秤需要强制检定吗？"
 def desk(tmp_path: Path) -> Iterator[Desk]:
     clock = FakeClock()
     store = EscalationStore.open(f"sqlite:///{tmp_path / 'desk.sqlite3'}", clock=clock)
+    store.seed_roles(admins=[ADMIN.key])
     knowledge = FakeKnowledge()
     try:
         yield Desk(knowledge, store, FakeIngest(knowledge), clock=clock)
@@ -42,7 +44,7 @@ def test_not_solved_counts_as_not_helpful_and_opens_a_ticket_with_the_answer(des
     assert result.ticket.draft_answer == reply.answer.text  # the expert sees what was said
     tid = result.ticket.ticket_id
     assert result.text == prompts.text("desk.feedback.sent_to_expert", ticket_id=tid)
-    assert desk.stats().not_helpful == 1
+    assert desk.stats(ADMIN).not_helpful == 1
     again = desk.not_solved(ASKER, reply.interaction_id)  # pressed twice: the same ticket
     assert again.ticket is not None and again.ticket.ticket_id == tid
     assert again.text == prompts.text("desk.feedback.escalated_already", ticket_id=tid)
@@ -62,7 +64,7 @@ def test_the_console_2_is_the_same_rule_and_my_lists_the_status_in_words(desk: D
     run_console(desk, read, shown.append)
     (ticket,) = desk.my_tickets(CONSOLE)
     assert prompts.text("desk.feedback.sent_to_expert", ticket_id=ticket.ticket_id) in shown
-    assert desk.stats().not_helpful == 1
+    assert desk.stats(ADMIN).not_helpful == 1
     listed = prompts.text(
         "console.ticket_line",
         ticket_id=ticket.ticket_id,
