@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -165,6 +165,24 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admins", "experts", mode="after")
+    @classmethod
+    def _parse_people(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Every entry is a ``channel:user_id`` (experts: with known domains), or the settings
+        do not load: a typo is reported at start-up, naming the variable and the entry."""
+        from core.errors import ConfigurationError
+        from escalation.records import parse_person_spec, user_from_key
+
+        for spec in value:
+            try:
+                if info.field_name == "experts":
+                    parse_person_spec(spec)
+                else:
+                    user_from_key(spec)
+            except ConfigurationError as exc:
+                raise ValueError(f"QADESK_{str(info.field_name).upper()}: {exc.detail}") from None
         return value
 
     @property
