@@ -22,17 +22,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 import prompts
-from core.documents import DocumentKind, SourceDocument
+from core.documents import DocumentKind
 from core.errors import ConfigurationError, IngestError, InvalidTransition
 from core.people import Channel, Domain, Role
 from desk import texts
 from desk.admin import CHINA
-from desk.document_fields import InvalidDocumentField
 from desk.library_admin import PreviewOutdated
 from desk.statistics import PeriodUnit, Statistics, csv_report
 from escalation.question_log import Outcome
 from escalation.records import user_from_key
-from web import charts
+from web import charts, document_status
 from web.auth import ConsoleUser, console_desk, require_admin
 from web.templating import render
 
@@ -178,87 +177,6 @@ async def remove(request: Request) -> Response:
     doc_id = str(request.path_params["doc_id"])
     removed = await _call(console_desk(request).remove_from_library, user.user, doc_id)
     return await library(request, prompts.text("admin.done.removed", title=removed.title))
-
-
-# --- a document's status (the desk call of `qadesk docs set`) ----------------------------------
-STATUS_FORM = {  # form field → document field, label
-    "effective_from": ("date_effective", "施行日期"),
-    "effective_until": ("date_until", "失效日期"),
-    "repealed_on": ("date_repealed", "废止日期"),
-    "superseded_by": ("superseded_by", "被以下文件代替"),
-    "supersedes": ("supersedes", "代替以下文件"),
-    "source_url": ("source_url", "来源网址"),
-    "checked_on": ("checked_on", "核对日期"),
-    "note": ("status_note", "说明"),
-}
-LABELS = {field: label for field, label in STATUS_FORM.values()}
-
-
-def status_values(document: SourceDocument) -> dict[str, str]:
-    """The form's fields as the document has them (a link field one reference a line)."""
-    values: dict[str, str] = {}
-    for name, (field, _) in STATUS_FORM.items():
-        value = getattr(document, field)
-        values[name] = "\n".join(value) if isinstance(value, tuple) else (value or "")
-    return values
-
-
-def field_error(refused: InvalidDocumentField) -> str:
-    """What an admin reads when a value is refused (nothing has been changed)."""
-    label = LABELS.get(refused.field, refused.field)
-    try:
-        text = prompts.text(f"admin.errors.doc_{refused.reason}", field=label, value=refused.value)
-    except prompts.MissingText:
-        text = prompts.text("admin.errors.doc_other", field=label, value=refused.value)
-    return text + prompts.text("admin.errors.doc_unchanged")
-
-
-async def status_page(
-    request: Request,
-    message: str = "",
-    error: str = "",
-    flagged: list[str] | None = None,
-    values: dict[str, str] | None = None,
-) -> Response:
-    user = await _admin(request)
-    doc_id = str(request.path_params["doc_id"])
-    document, label, citing = await _call(console_desk(request).document_status, user.user, doc_id)
-    context = {
-        "document": document,
-        "status": label,
-        "citing": citing,
-        "flagged": [f for f in citing if f.entry.faq_id in set(flagged or ())],
-        "values": values or status_values(document),
-        "fields": STATUS_FORM,
-        "message": message,
-        "error": error,
-        "nav": "library",
-    }
-    return _render(request, "admin/status.html", context, status_code=400 if error else 200)
-
-
-async def set_status(request: Request) -> Response:
-    """POST the form: every field as the admin wants it (an empty field clears it)."""
-    user = await _admin(request)
-    doc_id = str(request.path_params["doc_id"])
-    form = await request.form()
-    typed = {name: str(form.get(name) or "").strip() for name in STATUS_FORM}
-    values: dict[str, str | list[str] | None] = {}
-    for name, (field, _) in STATUS_FORM.items():
-        if field in ("superseded_by", "supersedes"):
-            values[field] = [r.strip() for r in typed[name].splitlines() if r.strip()]
-        else:
-            values[field] = typed[name]
-    try:
-        document, flagged = await _call(
-            console_desk(request).set_document, user.user, doc_id, values
-        )
-    except InvalidDocumentField as refused:
-        return await status_page(request, error=field_error(refused), values=typed)
-    done = prompts.text("admin.done.status_set", title=document.title)
-    if flagged:
-        done += prompts.text("admin.done.status_flagged", count=len(flagged))
-    return await status_page(request, message=done, flagged=flagged)
 
 
 # --- 提问记录 ----------------------------------------------------------------------------------
@@ -521,8 +439,6 @@ def routes() -> list[BaseRoute]:
         Route(MOUNTED_AT + "/library/{doc_id}/replace", replace_page, methods=["GET"]),
         Route(MOUNTED_AT + "/library/{doc_id}/remove", remove_page, methods=["GET"]),
         Route(MOUNTED_AT + "/library/{doc_id}/remove", remove, methods=["POST"]),
-        Route(MOUNTED_AT + "/library/{doc_id}/status", status_page, methods=["GET"]),
-        Route(MOUNTED_AT + "/library/{doc_id}/status", set_status, methods=["POST"]),
         Route(MOUNTED_AT + "/questions", questions, methods=["GET"]),
         Route(MOUNTED_AT + "/questions/{interaction_id:int}/ticket", open_ticket, methods=["POST"]),
         Route(MOUNTED_AT + "/stats", stats_page, methods=["GET"]),
@@ -531,4 +447,5 @@ def routes() -> list[BaseRoute]:
         Route(MOUNTED_AT + "/people", set_role, methods=["POST"]),
         Route(MOUNTED_AT + "/people/revoke", revoke, methods=["POST"]),
         Route(MOUNTED_AT + "/audit", audit, methods=["GET"]),
+        *document_status.routes(MOUNTED_AT),
     ]
