@@ -18,14 +18,13 @@ from telegram.error import BadRequest, NetworkError
 from telegram.ext import ContextTypes
 
 import prompts
+from bot.telegram.render import document_list, escape, html_text, ingest_result
+from bot.telegram.sending import send_html, typing
+from bot.telegram.services import BotServices, user_ref
 from core.documents import READABLE_SUFFIXES
 from core.errors import QadeskError
 from core.people import Role, UserRef
 from desk.api import IngestOutcome
-
-from .render import document_list, escape, html_text, ingest_result
-from .sending import send_html, typing
-from .services import BotServices, user_ref
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -36,12 +36,12 @@ from telegram.ext import (
     filters,
 )
 
-from .admins import AdminHandlers
-from .askers import AskerHandlers
-from .experts import ExpertHandlers
-from .intake import Intake
-from .network import RetryingRateLimiter
-from .services import BotServices
+from bot.telegram.admins import AdminHandlers
+from bot.telegram.askers import AskerHandlers
+from bot.telegram.experts import ExpertHandlers
+from bot.telegram.intake import Intake
+from bot.telegram.network import RetryingRateLimiter
+from bot.telegram.services import BotServices
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 ASKER_COMMANDS = ("start", "help", "my", "cancel")

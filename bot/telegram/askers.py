@@ -12,15 +12,14 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import ContextTypes
 
 import prompts
+from bot.telegram import keyboards
+from bot.telegram.keyboards import Action, Kind
+from bot.telegram.render import escape, html_text, plain_messages, ticket_list
+from bot.telegram.sending import drop_buttons, send_html, typing
+from bot.telegram.services import BotServices, user_ref
 from core.errors import QadeskError
 from core.people import UserRef
 from core.tickets import TicketStatus
-
-from . import keyboards
-from .keyboards import Action, Kind
-from .render import escape, html_text, plain_messages, ticket_list
-from .sending import drop_buttons, send_html, typing
-from .services import BotServices, user_ref
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

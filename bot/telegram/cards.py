@@ -6,11 +6,7 @@ here; 查看原文 sends everything, split over as many messages as needed.
 
 from __future__ import annotations
 
-from core.text import clip
-from core.tickets import Ticket, TicketStatus
-from desk.texts import citation_label
-
-from .render import (
+from bot.telegram.render import (
     bold,
     channel_label,
     domain_label,
@@ -21,6 +17,9 @@ from .render import (
     split_html_blocks,
     split_text,
 )
+from core.text import clip
+from core.tickets import Ticket, TicketStatus
+from desk.texts import citation_label
 
 QUESTION_CHARS = 800
 DRAFT_CHARS = 1200

@@ -13,15 +13,14 @@ from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
 import prompts
+from bot.telegram import keyboards
+from bot.telegram.cards import original_messages
+from bot.telegram.keyboards import Action, Kind
+from bot.telegram.render import escape, html_text, queue_list, stats_text
+from bot.telegram.sending import drop_buttons, refresh_cards, send_html
+from bot.telegram.services import CHANNEL, BotServices, message_ref, user_ref
 from core.errors import AlreadyClaimed, NotPermitted, QadeskError
 from core.people import UserRef
-
-from . import keyboards
-from .cards import original_messages
-from .keyboards import Action, Kind
-from .render import escape, html_text, queue_list, stats_text
-from .sending import drop_buttons, refresh_cards, send_html
-from .services import CHANNEL, BotServices, message_ref, user_ref
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -22,12 +22,11 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 import prompts
+from bot.telegram.render import html_text
+from bot.telegram.sending import send_html
+from bot.telegram.services import BotServices, user_ref
+from bot.telegram.throttle import Verdict
 from core.errors import StoreUnavailable
-
-from .render import html_text
-from .sending import send_html
-from .services import BotServices, user_ref
-from .throttle import Verdict
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

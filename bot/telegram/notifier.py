@@ -30,6 +30,12 @@ from collections.abc import Callable
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.telegram import keyboards
+from bot.telegram.cards import card_text
+from bot.telegram.network import NO_WAITING, may_have_arrived, retry_after_seconds
+from bot.telegram.render import bold, escape, html_text, plain_messages
+from bot.telegram.sending import post_card, refresh_cards, send_html
+from bot.telegram.services import CHANNEL, BotServices
 from core import delivery
 from core.errors import (
     DeliveryError,
@@ -41,13 +47,6 @@ from core.errors import (
 )
 from core.people import UserRef
 from core.tickets import Notification, NotificationKind, Ticket, TicketStatus
-
-from . import keyboards
-from .cards import card_text
-from .network import NO_WAITING, may_have_arrived, retry_after_seconds
-from .render import bold, escape, html_text, plain_messages
-from .sending import post_card, refresh_cards, send_html
-from .services import CHANNEL, BotServices
 
 log = logging.getLogger(__name__)
 

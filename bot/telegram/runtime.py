@@ -24,13 +24,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 import prompts
+from bot.telegram.application import ALLOWED_UPDATES, build_application
+from bot.telegram.notifier import TelegramNotifier
+from bot.telegram.services import TELEGRAM_DOWNLOAD_LIMIT, BotServices, Tuning
 from core.errors import ConfigurationError
 from core.ports import Notifier
 from desk.api import DeskApi
-
-from .application import ALLOWED_UPDATES, build_application
-from .notifier import TelegramNotifier
-from .services import TELEGRAM_DOWNLOAD_LIMIT, BotServices, Tuning
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,10 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Rep
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot.telegram import keyboards
+from bot.telegram.cards import card_text
+from bot.telegram.services import CHANNEL, BotServices, message_ref, parse_message_ref
 from core.tickets import Ticket
-
-from . import keyboards
-from .cards import card_text
-from .services import CHANNEL, BotServices, message_ref, parse_message_ref
 
 log = logging.getLogger(__name__)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

@@ -19,10 +19,9 @@ from typing import ParamSpec, TypeVar
 
 from telegram import Chat, Update, User
 
+from bot.telegram.throttle import FloodGate
 from core.people import Channel, UserRef
 from desk.api import DeskApi
-
-from .throttle import FloodGate
 
 P = ParamSpec("P")
 R = TypeVar("R")
