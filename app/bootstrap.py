@@ -8,9 +8,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import prompts
 from app.settings import Settings
@@ -211,6 +213,21 @@ def build(
 
 
 MIN_CONSOLE_SECRET = 32
+
+
+@contextmanager
+def command_desk(settings: Settings) -> Iterator[Desk]:
+    """The desk for one command-line command (``qadesk tickets …``, ``faq``, ``experts``,
+    ``stats``), closed when the command ends; its knowledge base opens only if the command
+    needs it (see ``app.lazy_library``)."""
+    from app.lazy_library import LazyLibrary
+
+    library = LazyLibrary(lambda: build_knowledge(settings))
+    container = build(settings, knowledge=cast(KnowledgeBase, library))
+    try:
+        yield container.desk
+    finally:
+        container.close()
 
 
 def console_links(settings: Settings) -> Any:

@@ -7,22 +7,19 @@ Every command goes through ``desk.Desk`` as one console user (``--as``, default
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 import typer
 
 import prompts
-from core.answers import Answer, FaqEntry
-from core.documents import Chunk, SourceDocument
 from core.errors import AlreadyClaimed, ConfigurationError, NotPermitted, QadeskError
 from core.people import Domain, Role, UserRef
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk import report, texts
-from desk.ports import Library
 from desk.service import Desk
 from escalation.faq import FaqRecord
 from escalation.records import user_from_key
@@ -178,66 +175,6 @@ def _flag_reason(reason: str) -> str:
     return prompts.text(f"escalation.faq_flag.{kind}", file_name=file_name)
 
 
-class LazyLibrary:
-    """The knowledge base, opened on first use: listing tickets or printing statistics never
-    loads the embedding model; answering with ``--publish`` does."""
-
-    def __init__(self, open_library: Callable[[], Library]) -> None:
-        self._open = open_library
-        self._library: Library | None = None
-
-    def _get(self) -> Library:
-        if self._library is None:
-            self._library = self._open()
-        return self._library
-
-    def answer(self, question: str) -> Answer:
-        return self._get().answer(question)
-
-    def add_faq(self, entry: FaqEntry) -> FaqEntry:
-        return self._get().add_faq(entry)
-
-    def remove_faq(self, faq_id: str) -> bool:
-        return self._get().remove_faq(faq_id)
-
-    def similar_faq(self, question: str) -> FaqEntry | None:
-        return self._get().similar_faq(question)
-
-    def documents(self) -> list[SourceDocument]:
-        return self._get().documents()
-
-    def get(self, doc_id: str) -> SourceDocument | None:
-        return self._get().get(doc_id)
-
-    def find_by_file(self, file_name: str) -> SourceDocument | None:
-        return self._get().find_by_file(file_name)
-
-    def remove(self, doc_id: str) -> SourceDocument | None:
-        return self._get().remove(doc_id)
-
-    def chunks(self, doc_id: str) -> list[Chunk]:
-        return self._get().chunks(doc_id)
-
-    def put(self, document: SourceDocument, chunks: Sequence[Chunk]) -> None:
-        library: Any = self._get()  # the real knowledge base is also the ingest store
-        library.put(document, chunks)
-
-
-@contextmanager
-def _desk_from_settings() -> Iterator[Desk]:
-    """The desk of the configured installation, closed when the command ends."""
-    from app import bootstrap
-    from app.settings import Settings
-
-    settings = Settings()
-    library = LazyLibrary(lambda: bootstrap.build_knowledge(settings))
-    container = bootstrap.build(settings, knowledge=cast(Any, library))
-    try:
-        yield container.desk
-    finally:
-        container.close()
-
-
 def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     """Add ``tickets``, ``experts`` and ``stats`` to ``cli``; ``get_desk`` builds the desk
     (default: from settings, through the composition root)."""
@@ -245,7 +182,10 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     @contextmanager
     def opened() -> Iterator[Desk]:
         if get_desk is None:
-            with _desk_from_settings() as desk:
+            from app import bootstrap
+            from app.settings import Settings
+
+            with bootstrap.command_desk(Settings()) as desk:
                 yield desk
         else:
             yield get_desk()
