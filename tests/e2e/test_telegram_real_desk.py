@@ -212,8 +212,8 @@ async def test_admin_adds_a_pdf_and_a_docx_then_a_user_is_answered_from_them(api
     assert "《关于加强电动自行车充电器质量监管的通知》" in notice.plain
     assert "文号：市监质发〔2025〕12号" in notice.plain and "个章节" in notice.plain
     assert "文号：未识别" in guide.plain
-    assert prompts.error_text("empty_document") in empty.plain
-    assert prompts.error_text("unreadable_file") in broken.plain
+    assert prompts.text("ingest.reason.no_text_layer") in empty.plain  # the precise reason
+    assert prompts.text("ingest.reason.corrupt_docx") in broken.plain
     assert "关于加强电动自行车充电器质量监管的通知" in answer.plain and "来源" in answer.plain
     assert [label for label, _ in answer.buttons()] == ["👍 有用", "没解决", "转人工专家"]
     assert "《计量器具使用管理指引》第二条" in second.plain
