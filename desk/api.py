@@ -113,7 +113,9 @@ class DeskApi(Protocol):
 
     def remove_document(self, admin: UserRef, doc_id: str) -> SourceDocument: ...
 
-    def documents(self) -> list[SourceDocument]: ...
+    def documents(self, viewer: UserRef) -> list[SourceDocument]:
+        """Experts and admins only."""
+        ...
 
     def stats(
         self, viewer: UserRef, since: datetime | None = None, until: datetime | None = None

@@ -402,7 +402,9 @@ class Desk(ChannelState, ConsoleAccess, AdminConsole):
         ingest: flag the FAQ entries relying on it for review; their ids."""
         return self._library.flag(file_name, "removed" if removed else "replaced")
 
-    def documents(self) -> list[SourceDocument]:
+    def documents(self, viewer: UserRef) -> list[SourceDocument]:
+        """The library's documents; experts and admins only (NotPermitted else)."""
+        require_staff(self._store, viewer)
         return self._knowledge.documents()
 
     def stats(

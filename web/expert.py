@@ -328,7 +328,7 @@ async def faq_review(request: Request) -> Response:
     desk = console_desk(request)
     records = await _call(desk.faq_entries, user.user, True)
     flagged = [r for r in records if r.status is FaqStatus.ACTIVE]
-    documents = {d.file_name: d for d in await _call(desk.documents)}
+    documents = {d.file_name: d for d in await _call(desk.documents, user.user)}
     entries = [(r, *_change(r.flag_reason)) for r in flagged]
     return render(
         request, "expert/faq.html", {"entries": entries, "documents": documents, "nav": "faq"}

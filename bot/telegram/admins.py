@@ -147,7 +147,7 @@ class AdminHandlers:
         if not await self._is_admin(user_ref(user)):
             await send_html(context.bot, message.chat_id, [html_text("telegram.admin.only_admins")])
             return
-        documents = await self.s.call(self.s.desk.documents)
+        documents = await self.s.call(self.s.desk.documents, user_ref(user))
         if not documents:
             await send_html(context.bot, message.chat_id, [html_text("telegram.admin.docs_empty")])
             return

@@ -116,14 +116,18 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         assert "《计量器具监督管理办法》" in browser.text("#preview-title")
         assert browser.text("#preview-number") == "国市监计量〔2022〕12号"
         assert "新增到文档库" in preview and "强制检定" in preview
-        assert not any(d.file_name.endswith(".pdf") for d in served.desk.documents())
+        assert not any(
+            d.file_name.endswith(".pdf") for d in served.desk.documents(telegram_ref(ADMIN))
+        )
         browser.screenshot("02-upload-preview")
         browser.click("#confirm-button")
         browser.wait_for("#upload-done")
         assert "已导入《计量器具监督管理办法》" in browser.text("#upload-done")
         browser.wait_text("计量器具监督管理办法.pdf", "#documents")
         browser.screenshot("03-uploaded")
-        [stored] = [d for d in served.desk.documents() if d.file_name.endswith(".pdf")]
+        [stored] = [
+            d for d in served.desk.documents(telegram_ref(ADMIN)) if d.file_name.endswith(".pdf")
+        ]
 
         # replace it with a new version
         browser.click(f"#doc-{stored.doc_id} a[href$='/replace']")
@@ -136,7 +140,9 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         browser.wait_for("#upload-done")
         assert "已用新版本替换" in browser.text("#upload-done")
         browser.screenshot("05-replaced")
-        [replaced] = [d for d in served.desk.documents() if d.file_name.endswith(".pdf")]
+        [replaced] = [
+            d for d in served.desk.documents(telegram_ref(ADMIN)) if d.file_name.endswith(".pdf")
+        ]
         assert replaced.file_name == stored.file_name and replaced.doc_id != stored.doc_id
         assert any("妥善保管" in c.text for c in served.container.knowledge.chunks(replaced.doc_id))
 
@@ -149,7 +155,9 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
         browser.click("#remove-button")
         browser.wait_text("已从文档库删除《计量器具监督管理办法》", "#messages")
         browser.screenshot("07-removed")
-        assert not any(d.file_name.endswith(".pdf") for d in served.desk.documents())
+        assert not any(
+            d.file_name.endswith(".pdf") for d in served.desk.documents(telegram_ref(ADMIN))
+        )
 
         # a file the ingest layer refuses: a Chinese error, nothing stored
         bad = tmp_path / "扫描件.exe"

@@ -66,7 +66,8 @@ def sign_in(browser: Browser, server: ConsoleServer, user: dict[str, Any]) -> No
 
 
 def document(server: ConsoleServer, file_name: str) -> Any:
-    return next(d for d in server.desk.documents() if d.file_name == file_name)
+    admin = telegram_ref(ADMIN)
+    return next(d for d in server.desk.documents(admin) if d.file_name == file_name)
 
 
 def test_an_admin_marks_a_document_superseded_on_the_library_page(served, tmp_path):

@@ -76,7 +76,7 @@ def real(library: Path, tmp_path: Path, e5_embedder: Any) -> Iterator[Any]:
 
 
 def doc_id(container: Any, prefix: str) -> str:
-    return next(d.doc_id for d in container.desk.documents() if d.file_name.startswith(prefix))
+    return next(d.doc_id for d in container.desk.documents(ADMIN) if d.file_name.startswith(prefix))
 
 
 async def test_a_telegram_follow_up_is_answered_from_the_completed_question(api, real):
@@ -113,7 +113,7 @@ async def test_superseded_and_pending_documents_are_said_so_and_faq_entries_flag
     real.desk.answer_ticket(EXPERT, ticket.ticket_id, "燃油加油机属于强制检定的工作计量器具。")
     entry = real.desk.publish(EXPERT, ticket.ticket_id)
     assert entry.sources
-    rested_on = next(d for d in real.desk.documents() if d.file_name == entry.sources[0])
+    rested_on = next(d for d in real.desk.documents(ADMIN) if d.file_name == entry.sources[0])
     _, flagged = real.desk.set_document(ADMIN, rested_on.doc_id, {"date_repealed": "2020-01-01"})
     assert entry.faq_id in flagged
     [record] = real.desk.faq_entries(EXPERT, flagged=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import prompts
-from core.people import Role, UserRef
+from core.people import Channel, Role, UserRef
 from desk.api import IngestOutcome
 from tests.fakes.desk import FakeDesk
 from tests.fakes.telegram_api import FakeBotApi
@@ -174,4 +174,4 @@ async def test_docs_lists_the_library_and_remove_takes_a_document_out(api, desk)
         await api.wait_message(9001, "用法：/remove")
         await tg.text(ADMIN, "/remove d1")
         await api.wait_message(9001, "已从知识库删除：《通知_一_.pdf》")
-    assert desk.documents() == []
+    assert desk.documents(UserRef(Channel.TELEGRAM, "9001")) == []

@@ -197,7 +197,8 @@ class FakeDesk:
         self._require(admin, Role.ADMIN)
         return self._docs.pop(doc_id)
 
-    def documents(self) -> list[SourceDocument]:
+    def documents(self, viewer: UserRef) -> list[SourceDocument]:
+        self._require(viewer, Role.EXPERT, Role.ADMIN)
         return list(self._docs.values())
 
     def stats(

@@ -113,7 +113,10 @@ def test_an_empty_period_reads_as_dashes() -> None:
     assert "（无）" in text
 
 
-def test_only_experts_and_admins_see_the_figures(desk: Desk) -> None:
+def test_only_experts_and_admins_see_the_figures_and_the_library(desk: Desk) -> None:
     """The desk checks who asks, whatever the channel or command."""
     with pytest.raises(NotPermitted):
         desk.stats(A)
+    with pytest.raises(NotPermitted):
+        desk.documents(A)
+    assert isinstance(desk.documents(EXPERT), list)

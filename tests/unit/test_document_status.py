@@ -184,7 +184,7 @@ def test_a_status_change_flags_the_faq_entries_resting_on_the_document(desk: Des
     assert ticket is not None
     desk.answer_ticket(EXPERT, ticket.ticket_id, "需要取得食品生产许可证。")
     entry = desk.publish(EXPERT, ticket.ticket_id)
-    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    food = next(d for d in desk.documents(ADMIN) if d.file_name == "L10_食品安全法_2021.md")
     doc, flagged = desk.set_document(ADMIN, food.doc_id, {"checked_on": "2026-06-01"})
     assert doc.checked_on == "2026-06-01" and flagged == []  # not a status field
     doc, flagged = desk.set_document(ADMIN, food.doc_id, {"date_repealed": "2026-01-01"})
@@ -194,7 +194,7 @@ def test_a_status_change_flags_the_faq_entries_resting_on_the_document(desk: Des
 
 
 def test_only_admins_set_fields_and_unknown_ids_are_named(desk: Desk) -> None:
-    food = desk.documents()[0]
+    food = desk.documents(ADMIN)[0]
     with pytest.raises(NotPermitted):
         desk.set_document(ASKER, food.doc_id, {"date_effective": "2020-01-01"})
     with pytest.raises(DocumentNotFound, match="no document with id 'nope'"):
@@ -206,7 +206,7 @@ def test_the_library_table_fills_only_fields_not_set_yet(desk: Desk, tmp_path: P
 
     from app.cli_documents import apply_status_table
 
-    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    food = next(d for d in desk.documents(ADMIN) if d.file_name == "L10_食品安全法_2021.md")
     desk.set_document(ADMIN, food.doc_id, {"date_until": "2030-12-31"})
     (tmp_path / "STATUS.tsv").write_text(
         "file\teffective_until\tnote\tsuperseded_by\n"
@@ -223,7 +223,7 @@ def test_the_library_table_fills_only_fields_not_set_yet(desk: Desk, tmp_path: P
 
 
 def test_a_change_is_audited_with_the_fields_it_moved(desk: Desk) -> None:
-    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    food = next(d for d in desk.documents(ADMIN) if d.file_name == "L10_食品安全法_2021.md")
     desk.set_document(ADMIN, food.doc_id, {"date_repealed": "2026-01-01", "checked_on": ""})
     desk.set_document(ADMIN, food.doc_id, {"date_repealed": "2026-01-01"})  # nothing moves
     with pytest.raises(InvalidDocumentField) as refused:
@@ -242,7 +242,7 @@ def test_a_change_is_audited_with_the_fields_it_moved(desk: Desk) -> None:
 def test_the_console_reads_a_documents_status_and_a_tickets_clauses_as_of_today(
     desk: Desk,
 ) -> None:
-    food = next(d for d in desk.documents() if d.file_name == "L10_食品安全法_2021.md")
+    food = next(d for d in desk.documents(ADMIN) if d.file_name == "L10_食品安全法_2021.md")
     _, label, citing = desk.document_status(ADMIN, food.doc_id)
     assert label == "现行有效" and citing == []
     [entry] = [e for e in desk.library(ADMIN) if e.document.doc_id == food.doc_id]
