@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from core.answers import Answer, Decision
+from core.stats import percentile
 from knowledge.answering import KnowledgeBase, Prepared
 from knowledge.fitting import Example, assign_folds, fit, holds_evidence
 from knowledge.followup import complete_turns
 from knowledge.models import AnswerModel
-from knowledge.scoring import percentile
 from knowledge.text import bigram_coverage
 
 ANSWERABLE = "answerable"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from core.stats import percentile as percentile  # still importable from here (app.evaluation)
-
 
 def weighted_coverage(
     query_tokens: Iterable[str],

@@ -125,7 +125,9 @@ async def preview_upload(request: Request) -> Response:
                 console_desk(request).preview_upload, user.user, saved.path, saved.name, replacing
             )
         except IngestError as refused:
-            return _part(request, error=prompts.error_text(refused.code), file_name=saved.name)
+            reason = str(refused.context.get("reason", ""))
+            error = prompts.error_text(refused.code, reason)
+            return _part(request, error=error, file_name=saved.name)
         except InvalidTransition:
             return _part(request, error=prompts.text("admin.errors.no_ingest"))
     return _part(request, preview=preview, file_name=saved.name)
@@ -147,7 +149,8 @@ async def confirm_upload(request: Request) -> Response:
             return _part(request, error=prompts.text("admin.errors.preview_outdated"))
     if outcome.error_code is not None or outcome.document is None:
         code = outcome.error_code or "ingest"
-        return _part(request, error=prompts.error_text(code), file_name=saved.name)
+        error = prompts.error_text(code, outcome.error_reason)
+        return _part(request, error=error, file_name=saved.name)
     values = {"title": outcome.document.title, "chunks": outcome.chunks}
     if outcome.unchanged:
         done = prompts.text("admin.done.unchanged", **values)
