@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge.question import split_options
+
 # Something concrete already happened to the asker (an incident, a dispute, a specific lot).
 _INCIDENT = [
     r"已经",
@@ -95,7 +97,11 @@ def _hits(patterns: list[str], text: str) -> tuple[str, ...]:
 
 
 def find_cues(question: str) -> Cues:
-    """The cues of each kind in a (normalised, Simplified) question; see the module docstring."""
+    """The cues of each kind in a (normalised, Simplified) question; see the module docstring.
+
+    Only the asker's own words count: an exam item's options are statements to judge ("B. 提供
+    生产者的联系方式"), not a request or a story of the asker's."""
+    question = split_options(question)[0]
     return Cues(
         _hits(_INCIDENT, question),
         _hits(_DECISION, question),

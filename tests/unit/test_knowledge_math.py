@@ -118,6 +118,12 @@ def test_a_request_to_recommend_a_company_is_a_cue():
     assert not find_cues("咨询公司能代办认证吗").recommend
 
 
+def test_an_exam_items_options_are_not_the_askers_words():
+    item = "店铺提供预制食品时，可以采取以下哪些方案？ A: 提供配料表。 B: 提供生产者的联系方式。"
+    assert not find_cues(item).all()
+    assert find_cues("请提供生产者的联系方式").recommend
+
+
 @pytest.mark.parametrize(
     ("message", "kind"),
     [
