@@ -112,3 +112,33 @@ def test_cross_validation_scores_every_question_once_with_a_model_that_never_saw
         assert {"x0", "x1", "x2"} <= seen
         assert len(seen) == len(items) + len(extra) - sum(1 for q, s in kb.answered if s == seen)
     assert [o.item["question"] for o in report.outcomes] == [i["question"] for i in items]
+
+
+def test_repeated_cross_validation_runs_retrieval_once_and_splits_differently():
+    items = [
+        {"question": f"q{i}", "type": t, "_file": "f"}
+        for i, t in enumerate(["answerable", "out_of_scope"] * 10)
+    ]
+    kb = _RecordingKnowledge()
+    fits: list[frozenset[str]] = []
+
+    def fitter(examples):
+        seen = frozenset(ex.item["question"] for ex in examples)
+        fits.append(seen)
+        return SimpleNamespace(info={"seen": seen})
+
+    reports = evaluation.cross_validate_repeated(kb, items, 5, repeats=3, fitter=fitter)
+    assert len(reports) == 3 and len(fits) == 15
+    assert sorted(kb.prepared) == sorted(i["question"] for i in items)  # retrieval once
+    assert len(kb.answered) == 3 * len(items)  # every question scored once per split
+    splits = [frozenset(fits[5 * r : 5 * r + 5]) for r in range(3)]
+    assert len(set(splits)) == 3  # three different fold assignments
+
+
+def test_spread_gives_each_figure_its_mean_and_range():
+    merged = evaluation.spread(
+        [{"questions": 10, "hit_at_5": 0.5}, {"questions": 10, "hit_at_5": 0.8}]
+    )
+    assert merged["questions"] == 10
+    assert merged["hit_at_5"]["min"] == 0.5 and merged["hit_at_5"]["max"] == 0.8
+    assert abs(merged["hit_at_5"]["mean"] - 0.65) < 1e-9
