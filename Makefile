@@ -63,7 +63,7 @@ eval: setup
 ## eval-cv: the cross-validated figures the README quotes (every question scored by a model
 ## fitted on the other folds)
 eval-cv: setup
-	$(BIN)/qadesk eval $(TRAIN) $(EVAL) $(NEGATIVES) --cv 5
+	$(BIN)/qadesk eval $(TRAIN) $(EVAL) $(NEGATIVES) --cv 5 --repeats 5
 
 ## fit: refit the answering model (knowledge/data/answer-model.json) on the evaluation files
 fit: setup

@@ -30,8 +30,17 @@ def _check(paths: list[Path]) -> None:
 def _print(summary: dict[str, Any], title: str) -> None:
     typer.echo(f"== {title}")
     for key, value in summary.items():
-        shown = f"{value:.3f}" if isinstance(value, float) else value
+        if isinstance(value, dict):  # several splits: mean (min–max)
+            shown = f"{value['mean']:.3f} ({value['min']:.3f}–{value['max']:.3f})"
+        else:
+            shown = f"{value:.3f}" if isinstance(value, float) else value
         typer.echo(f"{key:>45}: {shown}")
+
+
+def _parts(report: Any, files: int) -> dict[str, Any]:
+    from app import evaluation
+
+    return {"all": report} | (evaluation.by_file(report) if files > 1 else {})
 
 
 def evaluate(
@@ -39,6 +48,12 @@ def evaluate(
     cv: Annotated[
         int, typer.Option("--cv", help="Cross-validate with K folds (fit on K-1, score the rest).")
     ] = 0,
+    repeats: Annotated[
+        int,
+        typer.Option(
+            "--repeats", help="With --cv: this many fold assignments; figures as mean (min–max)."
+        ),
+    ] = 1,
     also_fit: Annotated[
         list[Path] | None,
         typer.Option("--also-fit", help="With --cv: more files to fit on (never scored)."),
@@ -53,27 +68,36 @@ def evaluate(
     if cv == 1 or cv < 0:
         typer.echo("error: --cv takes 2 or more folds", err=True)
         raise typer.Exit(2)
+    if repeats < 1 or (repeats > 1 and not cv):
+        typer.echo("error: --repeats takes 1 or more, and only with --cv", err=True)
+        raise typer.Exit(2)
     kb = bootstrap.build_knowledge(_settings())
     kb.answer("预热")  # load the model and indexes before timing
     items = evaluation.read_files(files)
     if cv:
         scored = {p.resolve() for p in files}
         extra = evaluation.read_files([p for p in also_fit or [] if p.resolve() not in scored])
-        report = evaluation.cross_validate(
-            kb, items, cv, extra=extra, progress=lambda m: typer.echo(m, err=True)
+        reports = evaluation.cross_validate_repeated(
+            kb, items, cv, repeats=repeats, extra=extra, progress=lambda m: typer.echo(m, err=True)
         )
     else:
-        report = evaluation.run(items, kb.answer)
-    parts = {"all": report} | (evaluation.by_file(report) if len(files) > 1 else {})
-    summaries = {name: r.summary() for name, r in parts.items()}
+        reports = [evaluation.run(items, kb.answer)]
+    report = reports[0]
+    summaries = {
+        name: evaluation.spread([_parts(r, len(files))[name].summary() for r in reports])
+        if repeats > 1
+        else part.summary()
+        for name, part in _parts(report, len(files)).items()
+    }
     if as_json:
-        data: dict[str, Any] = {"cv": cv, "figures": summaries}
+        data: dict[str, Any] = {"cv": cv, "repeats": repeats, "figures": summaries}
         if failures:
             data["failures"] = report.failures()
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     for name, summary in summaries.items():
-        _print(summary, f"{name}{f' (cross-validated, {cv} folds)' if cv else ''}")
+        how = f" (cross-validated, {cv} folds" + (f" × {repeats} splits)" if repeats > 1 else ")")
+        _print(summary, f"{name}{how if cv else ''}")
     if failures:
         for row in report.failures():
             typer.echo(json.dumps(row, ensure_ascii=False))

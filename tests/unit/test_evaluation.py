@@ -142,3 +142,17 @@ def test_spread_gives_each_figure_its_mean_and_range():
     assert merged["questions"] == 10
     assert merged["hit_at_5"]["min"] == 0.5 and merged["hit_at_5"]["max"] == 0.8
     assert abs(merged["hit_at_5"]["mean"] - 0.65) < 1e-9
+
+
+def test_eval_refuses_repeats_without_cross_validation(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from app import cli_quality
+
+    app = typer.Typer()
+    cli_quality.register(app)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "计量器具要检定吗", "type": "answerable"}\n', "utf-8")
+    result = CliRunner().invoke(app, ["eval", str(questions), "--repeats", "3"])
+    assert result.exit_code == 2 and "only with --cv" in result.stderr
