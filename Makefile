@@ -45,8 +45,10 @@ setup-llm: $(STAMP)
 	$(BIN)/qadesk setup-llm
 
 ## test: lint, then the whole test suite (unit, integration, e2e, PostgreSQL; the LLM composer
-## against the local model, prepared first)
+## against the local model, prepared first; headless Chromium for the console, installed first
+## when missing)
 test: lint setup-llm
+	-.ci/install-browser
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## bench: ingest, embedding, answering (shipped and 100,000-chunk library), the LangChain baseline

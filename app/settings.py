@@ -6,11 +6,16 @@ documented in README.md and ``.env.example``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_SECRET_FORM = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram takes as secret_token
+WECHAT_AES_KEY_LENGTH = 43  # the EncodingAESKey the Official Account platform issues
+MIN_CONSOLE_SECRET = 32  # characters; it signs sessions, CSRF tokens and login links
 
 
 class Settings(BaseSettings):
@@ -20,6 +25,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         env_ignore_empty=True,
         extra="ignore",
+        hide_input_in_errors=True,  # a refused setting is named, its value (a secret) never shown
     )
 
     # --- storage ----------------------------------------------------------------------------
@@ -185,6 +191,39 @@ class Settings(BaseSettings):
                 raise ValueError(f"QADESK_{str(info.field_name).upper()}: {exc.detail}") from None
         return value
 
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        """A channel or the console switched on with a missing or malformed secret does not
+        start: the settings do not load, naming the variable. (Only lengths and forms are
+        read here; no secret is ever part of a message.)"""
+        problems = []
+        telegram_secret = _plain(self.telegram_webhook_secret)
+        if self.telegram_token and self.telegram_webhook_url:
+            if not telegram_secret:
+                problems.append("QADESK_TELEGRAM_WEBHOOK_SECRET must be set for a webhook")
+            if not self.telegram_webhook_url.startswith(("https://", "http://")):
+                problems.append("QADESK_TELEGRAM_WEBHOOK_URL must be an http(s) URL")
+        if telegram_secret and not TELEGRAM_SECRET_FORM.match(telegram_secret):
+            problems.append(
+                "QADESK_TELEGRAM_WEBHOOK_SECRET: 1 to 256 characters of A-Z a-z 0-9 _ -"
+            )
+        aes_key = _plain(self.wechat_aes_key)
+        if aes_key:
+            if len(aes_key) != WECHAT_AES_KEY_LENGTH:
+                problems.append(
+                    f"QADESK_WECHAT_AES_KEY must have {WECHAT_AES_KEY_LENGTH} characters"
+                )
+            if not self.wechat_app_id:
+                problems.append("QADESK_WECHAT_AES_KEY (safe mode) needs QADESK_WECHAT_APP_ID")
+        if self.console_enabled and len(_plain(self.console_secret)) < MIN_CONSOLE_SECRET:
+            problems.append(
+                f"QADESK_CONSOLE_SECRET must be set to at least {MIN_CONSOLE_SECRET} random "
+                "characters when the console is on"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
@@ -203,3 +242,7 @@ class Settings(BaseSettings):
     def spool_dir(self) -> Path:
         """Questions kept on disk while the database is unavailable."""
         return self.data_dir / "spool"
+
+
+def _plain(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""

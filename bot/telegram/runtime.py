@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -34,7 +33,6 @@ from desk.api import DeskApi
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-_SECRET_FORM = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -163,13 +161,8 @@ def build_telegram_channel(
     """
     if not token:
         raise ConfigurationError("telegram token is empty")
-    if webhook_url:
-        if not webhook_secret:
-            raise ConfigurationError("a telegram webhook needs a secret token")
-        if not _SECRET_FORM.match(webhook_secret):
-            raise ConfigurationError("telegram webhook secret: 1-256 of A-Z a-z 0-9 _ -")
-        if urlsplit(webhook_url).scheme not in ("https", "http"):
-            raise ConfigurationError("telegram webhook url must be http(s)")
+    if webhook_url and not webhook_secret:  # the settings check its form; never an open hook
+        raise ConfigurationError("a telegram webhook needs a secret token")
     if api_url and not file_url and api_url.rstrip("/").endswith("/bot"):
         file_url = api_url.rstrip("/")[: -len("/bot")] + "/file/bot"
     limit = max_file_bytes if api_url else min(max_file_bytes, TELEGRAM_DOWNLOAD_LIMIT)

@@ -94,7 +94,7 @@ def test_factory_refuses_unsafe_settings() -> None:
         build_wechat_channel(desk, **{**base, "token": ""}, wecom_robot_url=None)
     with pytest.raises(ConfigurationError):  # safe mode needs the AppID
         build_wechat_channel(desk, **{**base, "aes_key": "a" * 43}, wecom_robot_url=None)
-    with pytest.raises(ConfigurationError):  # not 43 characters
+    with pytest.raises(ConfigurationError):  # not a key wechatpy can use
         build_wechat_channel(
             desk, **{**base, "aes_key": "short", "app_id": "wx1"}, wecom_robot_url=None
         )

@@ -1,6 +1,6 @@
 """Tuning the grounding check's coverage threshold on the evaluation files.
 
-    .venv/bin/python -m bench.grounding_tune [--questions FILE ...] [--out FILE]
+    .venv/bin/python -m bench.grounding_bench [--questions FILE ...] [--out FILE]
 
 For every answerable question the desk answers from the library with the reference evidence
 among the passages it quotes, the reference answer's sentences are scored (character-bigram
@@ -69,7 +69,7 @@ def measure(pairs: list[tuple[str, list[str], list[str]]]) -> dict[str, Any]:
         for t in THRESHOLDS
     }
     return {
-        "bench": "grounding_tune",
+        "bench": "grounding",
         "questions": len(pairs),
         "right_sentences": len(right),
         "wrong_sentences": len(wrong),
