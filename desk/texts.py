@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import prompts
 from core.answers import Answer, Citation
-from core.people import Domain
+from core.people import Channel, Domain
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
 
@@ -17,6 +17,10 @@ DRAFT_CHARS = 600
 
 def domain_label(domain: Domain) -> str:
     return prompts.text(f"desk.domain.{domain.value}")
+
+
+def channel_label(channel: Channel) -> str:
+    return prompts.text(f"desk.channel.{channel.value}")
 
 
 def status_label(status: TicketStatus) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -281,64 +282,76 @@ def stats_charts(stats: Statistics) -> dict[str, Any]:
     """The SVG charts of the statistics page."""
     labels = [p.key[5:] if stats.unit is not PeriodUnit.MONTH else p.key[:7] for p in stats.periods]
     rows = stats.periods
-    domain_labels = [_domain(d.key) for d in stats.domains]
-    channel_labels = [CHANNELS[c.key] for c in stats.channels]
+    outcome = [  # per period, domain or channel: asked, answered by the desk, escalated
+        ("questions", lambda g: g.questions),
+        ("answered", lambda g: g.answered_by_desk),
+        ("escalated", lambda g: g.escalated),
+    ]
     return {
-        "volume": charts.bar_chart(
-            "提问量",
-            labels,
-            [
-                charts.Series("提问", [p.questions for p in rows]),
-                charts.Series("系统直接回答", [p.answered_by_desk for p in rows]),
-                charts.Series("转交专家", [p.escalated for p in rows]),
-            ],
-            chart_id="chart-volume",
-        ),
+        "volume": _bars("volume", labels, rows, outcome),
         "rates": charts.line_chart(
-            "自动回答率与转人工率",
+            _chart("rates"),
             labels,
             [
-                charts.Series("自动回答率", [_percent(p.auto_answer_rate) for p in rows]),
-                charts.Series("转人工率", [_percent(p.escalation_rate) for p in rows]),
+                charts.Series(_chart("auto_rate"), [_percent(p.auto_answer_rate) for p in rows]),
+                charts.Series(
+                    _chart("escalation_rate"), [_percent(p.escalation_rate) for p in rows]
+                ),
             ],
             unit="%",
             chart_id="chart-rates",
             top=100,
         ),
-        "times": charts.bar_chart(
-            "专家响应与解决用时（中位数，分钟）",
+        "times": _bars(
+            "times",
             labels,
+            rows,
             [
-                charts.Series("首次响应", [_minutes(p.response_p50_s) for p in rows]),
-                charts.Series("解决", [_minutes(p.resolution_p50_s) for p in rows]),
+                ("first_response", lambda p: _minutes(p.response_p50_s)),
+                ("resolution", lambda p: _minutes(p.resolution_p50_s)),
             ],
-            unit="分",
-            chart_id="chart-times",
+            unit=_chart("minutes"),
             whole=False,
         ),
-        "domains": charts.bar_chart(
-            "按领域",
-            domain_labels,
-            [
-                charts.Series("提问", [d.questions for d in stats.domains]),
-                charts.Series("工单", [d.tickets for d in stats.domains]),
-            ],
+        "domains": _bars(
+            "by_domain",
+            [_domain(d.key) for d in stats.domains],
+            stats.domains,
+            [("questions", lambda d: d.questions), ("tickets", lambda d: d.tickets)],
             chart_id="chart-domains",
         ),
-        "channels": charts.bar_chart(
-            "按渠道",
-            channel_labels,
-            [
-                charts.Series("提问", [c.questions for c in stats.channels]),
-                charts.Series("系统直接回答", [c.answered_by_desk for c in stats.channels]),
-                charts.Series("转交专家", [c.escalated for c in stats.channels]),
-            ],
+        "channels": _bars(
+            "by_channel",
+            [texts.channel_label(Channel(c.key)) for c in stats.channels],
+            stats.channels,
+            outcome,
             chart_id="chart-channels",
         ),
     }
 
 
-CHANNELS = {"telegram": "Telegram", "wechat": "微信", "console": "命令行"}
+def _bars(
+    title: str,
+    labels: list[str],
+    groups: Sequence[Any],
+    series: list[tuple[str, Callable[[Any], float | None]]],
+    *,
+    chart_id: str = "",
+    **options: Any,
+) -> Markup:
+    """A bar chart of one value per group for each of ``series`` (its label's key and how to
+    read the value)."""
+    return charts.bar_chart(
+        _chart(title),
+        labels,
+        [charts.Series(_chart(key), [value(g) for g in groups]) for key, value in series],
+        chart_id=chart_id or f"chart-{title}",
+        **options,
+    )
+
+
+def _chart(key: str) -> str:
+    return prompts.text(f"admin.charts.{key}")
 
 
 def _domain(value: str) -> str:
@@ -360,7 +373,6 @@ async def stats_page(request: Request) -> Response:
         "charts": stats_charts(stats),
         "query": query,
         "units": list(PeriodUnit),
-        "channel_names": CHANNELS,
         "nav": "stats",
     }
     return _render(request, "admin/stats.html", context)
@@ -399,7 +411,7 @@ async def set_role(request: Request) -> Response:
     chosen = {str(v) for v in form.getlist("domains")}
     domains = [d for d in Domain if d.value in chosen]
     await _call(console_desk(request).add_expert, user.user, target, domains, role)
-    label = "管理员" if role is Role.ADMIN else "专家"
+    label = prompts.text(f"escalation.role.{role.value}")
     return await people(request, prompts.text("admin.done.role_set", who=target.key, role=label))
 
 

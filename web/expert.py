@@ -281,7 +281,9 @@ def clause_text(citation: Citation) -> str:
     body = " ".join((citation.quote or citation.text).split())
     if citation.article and body.startswith(citation.article):  # named once, in the label
         body = body[len(citation.article) :].lstrip(" ：:")
-    return f"{texts.citation_label(citation)}规定：“{clip(body, CLAUSE_CHARS)}”"
+    return prompts.text(
+        "web.clause", label=texts.citation_label(citation), text=clip(body, CLAUSE_CHARS)
+    )
 
 
 async def insert(request: Request) -> Response:

@@ -126,7 +126,7 @@ def domain_label(domain: Domain | str) -> str:
 
 
 def channel_label(channel: Channel | str) -> str:
-    return prompts.text(f"telegram.channel.{Channel(channel).value}")
+    return texts.channel_label(Channel(channel))
 
 
 def status_label(status: TicketStatus | str) -> str:

@@ -252,4 +252,4 @@ def test_every_telegram_key_used_in_code_exists():
     for domain in Domain:
         prompts.text(f"desk.domain.{domain.value}")
     for channel in Channel:
-        prompts.text(f"telegram.channel.{channel.value}")
+        prompts.text(f"desk.channel.{channel.value}")
