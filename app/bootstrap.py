@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 import prompts
 from app.settings import Settings
 from core.people import Channel, UserRef
-from core.ports import Embedder, Notifier
+from core.ports import ChannelMemory, Embedder, Notifier
 from knowledge.answering import KnowledgeBase, open_knowledge_base
 from knowledge.models import AnswerModel, load_model
 
@@ -141,6 +141,7 @@ class Container:
     pipeline: IngestPipeline
     store: EscalationStore
     desk: Desk
+    memory: ChannelMemory  # what the channels keep across workers, handed straight to them
     console_admin: UserRef = CONSOLE_ADMIN
     composer: LlmComposer | None = None  # the optional LLM composer, closed with the rest
 
@@ -183,6 +184,7 @@ def build(
 
     from desk.service import Desk
     from desk.spool import QuestionSpool
+    from escalation.channel_memory import StoreChannelMemory
     from escalation.store import EscalationStore
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -209,7 +211,8 @@ def build(
         compose_for=composed_channels(settings),
         console_links=console_links(settings),
     )
-    return Container(settings, kb, pipeline, store, desk, composer=composer)
+    memory = StoreChannelMemory(store)
+    return Container(settings, kb, pipeline, store, desk, memory, composer=composer)
 
 
 @contextmanager
@@ -298,6 +301,7 @@ def build_channels(settings: Settings, container: Container) -> list[Any]:
         channels.append(
             build_telegram_channel(
                 container.desk,
+                container.memory,
                 token=settings.telegram_token.get_secret_value(),
                 api_url=settings.telegram_api_url,
                 file_url=settings.telegram_file_url,
@@ -313,6 +317,7 @@ def build_channels(settings: Settings, container: Container) -> list[Any]:
         channels.append(
             build_wechat_channel(
                 container.desk,
+                container.memory,
                 token=settings.wechat_token.get_secret_value(),
                 aes_key=_secret(settings.wechat_aes_key),
                 app_id=settings.wechat_app_id,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from core.documents import Chunk, SourceDocument
+from core.people import UserRef
 from core.tickets import Notification
 
 
@@ -60,6 +61,55 @@ class Notifier(Protocol):
     """
 
     async def send(self, notification: Notification) -> str | None: ...
+
+
+class ChannelMemory(Protocol):
+    """What the channels keep across workers and restarts: messages seen (deduplication) and
+    the replies made to them, keys with an expiry (callback nonces), small values kept until
+    overwritten (an access token, a card's digest), messages held for a user, and which channel
+    message shows which ticket. Each call is its own short transaction."""
+
+    def record_inbound(self, user: UserRef, message_key: str) -> bool:
+        """Note that ``user`` just wrote (48-hour windows) and whether ``message_key`` is seen
+        for the first time by any worker (True) or is a re-delivery (False)."""
+        ...
+
+    def last_inbound(self, user: UserRef) -> datetime | None: ...
+
+    def save_reply(self, message_key: str, text: str) -> None:
+        """Keep the reply made to a recorded message, so a re-delivery on any worker returns
+        it; forgotten with the message key once the platform no longer re-delivers."""
+        ...
+
+    def saved_reply(self, message_key: str) -> str | None: ...
+
+    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
+        """Keep ``value`` under ``key`` for ``keep_for`` unless the key is taken: None when it
+        was free (first use by any worker), else the value it was taken with."""
+        ...
+
+    def set_value(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` until it is set again."""
+        ...
+
+    def value(self, key: str) -> str | None: ...
+
+    def hold(self, user: UserRef, text: str) -> None:
+        """Keep a message for ``user`` to be shown with the reply to their next message."""
+        ...
+
+    def take_held(self, user: UserRef) -> list[str]:
+        """The held messages for ``user``, oldest first, removed."""
+        ...
+
+    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
+        """Remember that a channel message (a Telegram card ``chat_id:message_id``) shows
+        ``ticket_id``."""
+        ...
+
+    def ticket_for_message(self, channel: str, ref: str) -> int | None: ...
+
+    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]: ...
 
 
 class Clock(Protocol):

@@ -1,7 +1,9 @@
 """The contract every channel talks to: value types returned by the desk, and the ``DeskApi``.
 
 Channels (``bot/telegram``, ``bot/wechat``, the console) call these methods and render the
-results; they hold no business rules. ``desk.service.Desk`` implements ``DeskApi``. Methods are
+results; they hold no business rules. What a channel keeps for itself across workers (seen
+messages, nonces, card links) is not the desk's: it is ``core.ports.ChannelMemory``, handed to
+the channels by ``app.bootstrap``. ``desk.service.Desk`` implements ``DeskApi``. Methods are
 synchronous (the work is CPU- and database-bound); async channels call them through
 ``asyncio.to_thread``. Errors raised are those of ``core.errors``; channels turn them into
 Chinese with ``prompts``.
@@ -10,7 +12,7 @@ Chinese with ``prompts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -122,40 +124,3 @@ class DeskApi(Protocol):
     ) -> Stats:
         """Experts and admins only."""
         ...
-
-    # --- channel state that must survive restarts and be shared by workers -------------------
-    def record_inbound(self, user: UserRef, message_key: str) -> bool:
-        """Note that ``user`` just wrote to us (48-hour windows) and whether ``message_key`` is
-        seen for the first time by any worker (True) or is a re-delivery (False)."""
-        ...
-
-    def last_inbound(self, user: UserRef) -> datetime | None: ...
-
-    def save_reply(self, message_key: str, text: str) -> None:
-        """Keep the reply made to a message, so a re-delivery on any worker can return it."""
-        ...
-
-    def saved_reply(self, message_key: str) -> str | None: ...
-
-    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
-        """Keep ``value`` under ``key`` for ``keep_for`` unless the key is taken: None when it
-        was free (first use by any worker), else the value it was taken with (e.g. a callback
-        nonce and the message it came with)."""
-        ...
-
-    def hold(self, user: UserRef, text: str) -> None:
-        """Keep a message for ``user`` to be shown with the reply to their next message."""
-        ...
-
-    def take_held(self, user: UserRef) -> list[str]:
-        """The held messages for ``user``, oldest first, removed from the store."""
-        ...
-
-    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
-        """Remember that a channel message (e.g. a Telegram card ``chat_id:message_id``) shows
-        ``ticket_id``."""
-        ...
-
-    def ticket_for_message(self, channel: str, ref: str) -> int | None: ...
-
-    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]: ...

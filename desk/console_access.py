@@ -254,7 +254,8 @@ class ConsoleAccess:
         require_staff(self._store, user)
         if ticket.asker.channel.value != "wechat":
             return None
-        last = self._store.last_inbound(ticket.asker)
+        with self._store.reading() as tx:
+            last = tx.people.last_inbound(ticket.asker)
         return (last or ticket.created_at) + timedelta(hours=48)
 
     def search_library(self, user: UserRef, query: str, limit: int = 8) -> list[Citation]:

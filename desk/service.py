@@ -24,7 +24,6 @@ from desk import roles, texts
 from desk.admin import AdminConsole
 from desk.announce import Announcer
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
-from desk.channel_state import ChannelState
 from desk.console_access import ConsoleAccess, ConsoleLinks
 from desk.conversation import FOLLOW_UP_WITHIN, Conversations, understood
 from desk.deferred import DeferredQuestions
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 STAFF = (Role.EXPERT, Role.ADMIN)
 
 
-class Desk(ChannelState, ConsoleAccess, AdminConsole):
+class Desk(ConsoleAccess, AdminConsole):
     """The quality-expert Q&A desk.
 
     ``knowledge`` answers and keeps FAQ entries and documents; ``store`` is the escalation

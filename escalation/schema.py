@@ -228,6 +228,14 @@ channel_keys = Table(
     Index("ix_channel_keys_expires_at", "expires_at"),
 )
 
+channel_values = Table(
+    "channel_values",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
 held_messages = Table(
     "held_messages",
     metadata,

@@ -19,17 +19,17 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from core.errors import StoreUnavailable
-from core.people import Role, UserRef
+from core.people import Role
 from core.ports import Clock, SystemClock
 from core.tickets import Notification
-from escalation.channel_state import PRUNE_BATCH, ChannelStateRepo
+from escalation.channel_memory import ChannelMemoryRepo
 from escalation.console import ConsoleRepo
 from escalation.conversations import ConversationRepo
 from escalation.db import BUSY_TIMEOUT_S, is_sqlite, make_engine, probe, read_only, upgrade
@@ -47,11 +47,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Platforms deliver a message again for a while (WeChat: 15 seconds; Telegram keeps updates
-# for 24 hours): message keys, and the replies saved for them, are kept a few days longer.
-KEEP_MESSAGE_KEYS = timedelta(days=3)
-PRUNE_EVERY = timedelta(hours=1)
-
 
 class Transaction:
     """The repositories of one transaction."""
@@ -64,7 +59,7 @@ class Transaction:
         self.interactions = InteractionRepo(connection, clock)
         self.outbox = OutboxRepo(connection, clock)
         self.faq = FaqRepo(connection, clock)
-        self.channel = ChannelStateRepo(connection, clock)
+        self.channel = ChannelMemoryRepo(connection, clock)
         self.spooled = SpooledRepo(connection, clock)
         self.stats = StatsRepo(connection)
         self.console = ConsoleRepo(connection, clock)
@@ -72,11 +67,10 @@ class Transaction:
 
 
 class EscalationStore:
-    """Tickets, people and roles, interactions, the outbox, the FAQ mirror and channel state.
+    """Tickets, people and roles, interactions, the outbox, the FAQ mirror and the channels'
+    memory (used through ``escalation.channel_memory.StoreChannelMemory``).
 
     Build it with :meth:`open` (migrates the database first) or from an existing engine.
-    Recording message keys also forgets, about every ``prune_every``, the keys older than
-    ``keep_message_keys`` and the expired ones (each worker does so; any one is enough).
     """
 
     def __init__(
@@ -84,15 +78,9 @@ class EscalationStore:
         engine: Engine,
         *,
         clock: Clock | None = None,
-        keep_message_keys: timedelta = KEEP_MESSAGE_KEYS,
-        prune_every: timedelta = PRUNE_EVERY,
     ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        self.keep_message_keys = keep_message_keys
-        self._prune_every = prune_every
-        self._next_prune: datetime | None = None
-        self._prune_lock = threading.Lock()
         self.retry_policy = RetryPolicy()
         self._stopping = threading.Event()
         self.breaker = Breaker()
@@ -280,75 +268,3 @@ class EscalationStore:
         return self.run(
             lambda tx: tx.outbox.uncertain(notification_id, token, error, ref), what="uncertain"
         )
-
-    # --- channel state (each call its own transaction) ----------------------------------------
-    def record_inbound(self, user: UserRef, message_key: str) -> bool:
-        with self.transaction() as tx:
-            first = tx.channel.record_inbound(user, message_key)
-        self._prune_when_due()
-        return first
-
-    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
-        """``value`` kept under ``key`` for ``keep_for``: None if the key was free, else the
-        value some worker keeps under it (see ``ChannelStateRepo.remember``)."""
-        with self.transaction() as tx:
-            held = tx.channel.remember(key, value, self.clock.now() + keep_for)
-        self._prune_when_due()
-        return held
-
-    def prune(self) -> int:
-        """Forget message keys past the re-delivery window and expired keys, one batch of each
-        (see ``ChannelStateRepo.prune``); rows removed."""
-        now = self.clock.now()
-        with self.transaction() as tx:
-            gone = tx.channel.prune(now - self.keep_message_keys)
-        if gone:
-            log.info("channel state pruned rows=%d", gone)
-        return gone
-
-    def _prune_when_due(self) -> None:
-        now = self.clock.now()
-        with self._prune_lock:
-            if self._next_prune is not None and now < self._next_prune:
-                return
-            self._next_prune = now + self._prune_every
-        try:
-            gone = self.prune()
-        except Exception:  # housekeeping: the next round tries again
-            log.warning("channel state prune failed", exc_info=True)
-            return
-        if gone >= PRUNE_BATCH:  # a backlog: the next recording takes the next batch
-            with self._prune_lock:
-                self._next_prune = now
-
-    def last_inbound(self, user: UserRef) -> datetime | None:
-        with self.reading() as tx:
-            return tx.channel.last_inbound(user)
-
-    def save_reply(self, message_key: str, text: str) -> None:
-        with self.transaction() as tx:
-            tx.channel.save_reply(message_key, text)
-
-    def saved_reply(self, message_key: str) -> str | None:
-        with self.reading() as tx:
-            return tx.channel.saved_reply(message_key)
-
-    def hold(self, user: UserRef, text: str) -> None:
-        with self.transaction() as tx:
-            tx.channel.hold(user, text)
-
-    def take_held(self, user: UserRef) -> list[str]:
-        with self.transaction() as tx:
-            return tx.channel.take_held(user)
-
-    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
-        with self.transaction() as tx:
-            tx.channel.link_ticket_message(ticket_id, channel, ref)
-
-    def ticket_for_message(self, channel: str, ref: str) -> int | None:
-        with self.reading() as tx:
-            return tx.channel.ticket_for_message(channel, ref)
-
-    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
-        with self.reading() as tx:
-            return tx.channel.ticket_messages(ticket_id, channel)

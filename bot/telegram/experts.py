@@ -104,7 +104,7 @@ class ExpertHandlers:
         log.info("published expert=%s ticket_id=%s faq_id=%s", expert.key, ticket_id, entry.faq_id)
         await query.answer(prompts.text("telegram.expert.published", faq_id=entry.faq_id)[:200])
         if isinstance(query.message, Message):
-            refs = await self.s.state(self.s.desk.ticket_messages, ticket_id, CHANNEL)
+            refs = await self.s.state(self.s.memory.ticket_messages, ticket_id, CHANNEL)
             here = message_ref(query.message.chat_id, query.message.message_id)
             if here not in refs:  # the confirmation under an answer, not a card
                 await drop_buttons(context.bot, query.message.chat_id, query.message.message_id)
@@ -119,7 +119,7 @@ class ExpertHandlers:
             return False
         card = message.reply_to_message
         ref = message_ref(card.chat_id, card.message_id)
-        ticket_id = await self.s.state(self.s.desk.ticket_for_message, CHANNEL, ref)
+        ticket_id = await self.s.state(self.s.memory.ticket_for_message, CHANNEL, ref)
         if ticket_id is None:
             return False  # ordinary group conversation, or an asker quoting an answer
         expert = user_ref(message.from_user)

@@ -73,7 +73,7 @@ class Intake:
                 raise ApplicationHandlerStop
         key = inbound_key(update, context.bot.id)
         try:
-            first = await self.s.state(self.s.desk.record_inbound, user_ref(user), key)
+            first = await self.s.state(self.s.memory.record_inbound, user_ref(user), key)
         except StoreUnavailable as exc:
             log.warning("dedup_unavailable update_id=%s error=%s", update.update_id, exc.detail)
             first = True

@@ -8,7 +8,7 @@
   only the messages not yet delivered.
 * ``NEW_TICKET`` and ``REANNOUNCE`` post a ticket card (to the expert group when the desk
   addresses the group, else to the expert it names) and record it with
-  ``desk.link_ticket_message`` so replies to it find the ticket, after a restart too. A
+  ``memory.link_ticket_message`` so replies to it find the ticket, after a restart too. A
   ``NEW_TICKET`` whose card is already in that chat (a retry after a partial failure) posts
   nothing.
 * ``TICKET_CLAIMED`` redraws the ticket's cards.
@@ -193,7 +193,7 @@ class TelegramNotifier:
         again = n.kind is NotificationKind.REANNOUNCE
         if not again:
             refs = await self._services.state(
-                self._services.desk.ticket_messages, n.ticket_id, CHANNEL
+                self._services.memory.ticket_messages, n.ticket_id, CHANNEL
             )
             if any(ref.startswith(f"{chat_id}:") for ref in refs):
                 log.info("card_exists ticket_id=%s chat_id=%s", n.ticket_id, chat_id)

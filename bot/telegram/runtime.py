@@ -27,7 +27,7 @@ from bot.telegram.application import ALLOWED_UPDATES, build_application
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.services import TELEGRAM_DOWNLOAD_LIMIT, BotServices, Tuning
 from core.errors import ConfigurationError
-from core.ports import Notifier
+from core.ports import ChannelMemory, Notifier
 from desk.api import DeskApi
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ def _polling_error(exc: TelegramError) -> None:
 
 def build_telegram_channel(
     desk: DeskApi,
+    memory: ChannelMemory,
     *,
     token: str,
     api_url: str | None,
@@ -153,7 +154,8 @@ def build_telegram_channel(
     max_file_bytes: int,
     tuning: Tuning | None = None,
 ) -> TelegramChannel:
-    """The Telegram channel for ``desk``, from plain settings values.
+    """The Telegram channel for ``desk``, from plain settings values; ``memory`` keeps the
+    updates seen, the card links and the cards' digests across workers and restarts.
 
     ``api_url`` is a Bot API base such as ``http://host:8081/bot`` (the token is appended);
     ``file_url`` defaults to the matching ``.../file/bot``. Files above ``max_file_bytes`` are
@@ -166,7 +168,7 @@ def build_telegram_channel(
     if api_url and not file_url and api_url.rstrip("/").endswith("/bot"):
         file_url = api_url.rstrip("/")[: -len("/bot")] + "/file/bot"
     limit = max_file_bytes if api_url else min(max_file_bytes, TELEGRAM_DOWNLOAD_LIMIT)
-    services = BotServices(desk, expert_chat_id, limit, tuning or Tuning())
+    services = BotServices(desk, memory, expert_chat_id, limit, tuning or Tuning())
     application = build_application(
         token, services, base_url=api_url, base_file_url=file_url, webhook=bool(webhook_url)
     )

@@ -126,7 +126,7 @@ async def refresh_cards(
 ) -> int:
     """Redraw every card that shows ``ticket`` (claimed, answered, published…), or only those
     in ``chat_id``; a card that already shows this is left alone. How many were edited."""
-    refs = await services.state(services.desk.ticket_messages, ticket.ticket_id, CHANNEL)
+    refs = await services.state(services.memory.ticket_messages, ticket.ticket_id, CHANNEL)
     if chat_id is not None:
         refs = [ref for ref in refs if ref.startswith(f"{chat_id}:")]
     text, markup = card_text(ticket), keyboards.card(ticket)
@@ -134,16 +134,16 @@ async def refresh_cards(
     updated = 0
     for ref in refs:
         drawn = _drawn_key(ref)
-        if await services.state(services.desk.saved_reply, drawn) == digest:
+        if await services.state(services.memory.value, drawn) == digest:
             continue
         # noted first, so that a redraw starting meanwhile (another path, another worker)
         # leaves the card alone; forgotten again when the edit fails
-        await services.state(services.desk.save_reply, drawn, digest)
+        await services.state(services.memory.set_value, drawn, digest)
         card_chat, card_id = parse_message_ref(ref)
         try:
             await edit_html(bot, card_chat, card_id, text, markup)
         except TelegramError as exc:  # a deleted card must not stop the others
-            await services.state(services.desk.save_reply, drawn, "")
+            await services.state(services.memory.set_value, drawn, "")
             log.warning(
                 "card_refresh_failed ticket_id=%s ref=%s error=%s", ticket.ticket_id, ref, exc
             )
@@ -160,11 +160,12 @@ async def post_card(
     text: str,
     markup: InlineKeyboardMarkup,
 ) -> Message:
-    """Post a ticket card and remember it in the desk (replies to it answer the ticket)."""
+    """Post a ticket card and remember it in the channel memory (replies to it answer the
+    ticket)."""
     [message] = await send_html(bot, chat_id, [text], markup)
     ref = message_ref(message.chat_id, message.message_id)
-    await services.state(services.desk.link_ticket_message, ticket_id, CHANNEL, ref)
-    await services.state(services.desk.save_reply, _drawn_key(ref), card_digest(text, markup))
+    await services.state(services.memory.link_ticket_message, ticket_id, CHANNEL, ref)
+    await services.state(services.memory.set_value, _drawn_key(ref), card_digest(text, markup))
     return message
 
 

@@ -21,6 +21,7 @@ from telegram import Chat, Update, User
 
 from bot.telegram.throttle import FloodGate
 from core.people import Channel, UserRef
+from core.ports import ChannelMemory
 from desk.api import DeskApi
 
 P = ParamSpec("P")
@@ -51,6 +52,7 @@ class Tuning:
 @dataclass(slots=True)
 class BotServices:
     desk: DeskApi
+    memory: ChannelMemory
     expert_chat_id: int | None
     max_file_bytes: int
     tuning: Tuning = field(default_factory=Tuning)
@@ -66,7 +68,7 @@ class BotServices:
         return await self._run("desk", self.tuning.desk_threads, fn, *args, **kwargs)
 
     async def state(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run a quick desk bookkeeping method (seen-before, card links, roles) in a thread."""
+        """Run a quick bookkeeping call (seen-before, card links, roles) in a thread."""
         return await self._run("state", self.tuning.state_threads, fn, *args, **kwargs)
 
     async def _run(

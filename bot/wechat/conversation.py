@@ -21,11 +21,12 @@ from enum import StrEnum
 import prompts
 from bot.wechat.protocol import Inbound, InboundKind
 from bot.wechat.rendering import join_texts
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from core.errors import QadeskError, StoreUnavailable
 from core.people import UserRef
 from core.text import clip
 from desk import texts
+from desk.api import DeskApi
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ def command_of(text: str) -> Command | None:
 
 
 class Conversation:
-    def __init__(self, state: ChannelState) -> None:
+    def __init__(self, desk: DeskApi, state: WeChatState) -> None:
         self._state = state
-        self._desk = state.desk
+        self._desk = desk
 
     async def respond(self, inbound: Inbound) -> str | None:
         """The reply text for ``inbound``; None when WeChat expects no reply."""

@@ -29,7 +29,7 @@ from bot.wechat.jobs import AnswerJob, AnswerJobs
 from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import Inbound, log_ref
 from bot.wechat.rendering import paginate
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from core.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class Responder:
     def __init__(
         self,
-        state: ChannelState,
+        state: WeChatState,
         conversation: Conversation,
         pusher: Pusher,
         *,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import prompts
 from bot.wechat.api_client import WeChatApiError
 from bot.wechat.outbound import Pushed, Pusher
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from bot.wechat.wecom_robot import WeComRobot
 from core.errors import DeliveryError, PermanentDeliveryError, UncertainDelivery
 from core.people import Channel, UserRef
@@ -44,7 +44,7 @@ class WeChatNotifier:
     def __init__(
         self,
         pusher: Pusher,
-        state: ChannelState,
+        state: WeChatState,
         robot: WeComRobot | None,
         ready: Callable[[], bool],
     ) -> None:

@@ -21,7 +21,7 @@ from enum import StrEnum
 import prompts
 from bot.wechat.api_client import NOT_PERMITTED, WeChatApi, WeChatApiError
 from bot.wechat.rendering import MAX_CUSTOMER_SERVICE_PARTS, MAX_TEXT_BYTES, paginate
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from core import delivery
 from core.people import UserRef
 
@@ -40,7 +40,7 @@ class Pushed(StrEnum):
 class Pusher:
     def __init__(
         self,
-        state: ChannelState,
+        state: WeChatState,
         api: WeChatApi | None,
         *,
         retry_delays_s: tuple[float, ...] = (0.5, 1.5),

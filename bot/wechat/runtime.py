@@ -20,11 +20,11 @@ from bot.wechat.delivery import Responder
 from bot.wechat.notifier import WeChatNotifier
 from bot.wechat.outbound import Pusher
 from bot.wechat.protocol import CallbackCodec
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from bot.wechat.views import CallbackViews
 from bot.wechat.wecom_robot import WeComRobot
 from core.errors import ConfigurationError
-from core.ports import Notifier
+from core.ports import ChannelMemory, Notifier
 from desk.api import DeskApi
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class WeChatChannel:
         self,
         *,
         codec: CallbackCodec,
-        state: ChannelState,
+        state: WeChatState,
         responder: Responder,
         pusher: Pusher,
         api: WeChatApi | None,
@@ -87,6 +87,7 @@ class WeChatChannel:
 
 def build_wechat_channel(
     desk: DeskApi,
+    memory: ChannelMemory,
     *,
     token: str,
     aes_key: str | None,
@@ -96,7 +97,8 @@ def build_wechat_channel(
     wecom_robot_url: str | None,
     reply_budget_s: float = 4.0,
 ) -> WeChatChannel:
-    """The channel for one Official Account.
+    """The channel for one Official Account; ``memory`` keeps what it must share across
+    workers and restarts (see ``bot.wechat.state``).
 
     ``token`` is the callback token; ``aes_key`` (the 43-character EncodingAESKey, needs
     ``app_id``) turns on safe mode; ``app_id`` and ``app_secret`` allow customer-service
@@ -115,12 +117,12 @@ def build_wechat_channel(
         codec = CallbackCodec(token, aes_key or None, app_id)
     except (AssertionError, binascii.Error, ValueError):
         raise ConfigurationError("the WeChat EncodingAESKey is not valid") from None
-    state = ChannelState(desk, app_id)
+    state = WeChatState(memory, app_id)
     api = None
     if app_id and app_secret:
         api = WeChatApi(app_id, app_secret, base_url=api_url, token_store=state)
     pusher = Pusher(state, api)
-    responder = Responder(state, Conversation(state), pusher, budget_s=reply_budget_s)
+    responder = Responder(state, Conversation(desk, state), pusher, budget_s=reply_budget_s)
     robot = WeComRobot(wecom_robot_url, state) if wecom_robot_url else None
     return WeChatChannel(
         codec=codec, state=state, responder=responder, pusher=pusher, api=api, robot=robot

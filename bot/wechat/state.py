@@ -1,10 +1,11 @@
-"""What the WeChat channel keeps in the desk's channel state, shared by workers and restarts.
+"""What the WeChat channel keeps in the channel memory (``core.ports.ChannelMemory``), shared
+by workers and restarts.
 
 Every key the channel writes is spelled here:
 
 * ``wechat:msg:<account>:<openid>:<MsgId>`` / ``wechat:evt:<account>:<openid>:<CreateTime>:<event>``
   — a message seen (``record_inbound``) and the passive reply made to it (``save_reply``), so a
-  re-delivery on any worker returns the same reply; the desk forgets both after a few days;
+  re-delivery on any worker returns the same reply; the memory forgets both after a few days;
 * ``wechat-nonce:<app id>:<timestamp>:<nonce>`` — the fingerprint of the message a signed
   request carried, for as long as its signature is accepted (``remember_key``), so that the
   signature cannot be used again for another message;
@@ -14,11 +15,11 @@ Every key the channel writes is spelled here:
 * ``wechat-token:<app id>`` — the API access token, so workers share one (a new token
   invalidates the old one).
 
-Desk methods are synchronous; the ``async`` methods here run them in a thread. Channel-state
-calls are short, so they get a small pool of their own: behind a queue of slow ``desk.ask``
-calls in the shared default pool, a delivery could not even be recorded within WeChat's 5
-seconds (measured with ``bench.wechat_bench``). The desk's real work (``ask`` and friends) goes
-through :meth:`ChannelState.work`, on the default pool.
+The memory's methods are synchronous; the ``async`` methods here run them in a thread. They
+are short, so they get a small pool of their own: behind a queue of slow ``desk.ask`` calls in
+the shared default pool, a delivery could not even be recorded within WeChat's 5 seconds
+(measured with ``bench.wechat_bench``). The desk's real work (``ask`` and friends) goes
+through :meth:`WeChatState.work`, on the default pool.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from core.people import UserRef
-from desk.api import DeskApi
+from core.ports import ChannelMemory
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,18 @@ _REPLY = "reply:"  # a saved passive reply: the text follows
 _SUCCESS = "success"  # a saved answer of `success` (the answer went another way)
 
 
-class ChannelState:
-    def __init__(self, desk: DeskApi, app_id: str | None = None, *, threads: int = 8) -> None:
-        self.desk = desk
+class WeChatState:
+    def __init__(
+        self, memory: ChannelMemory, app_id: str | None = None, *, threads: int = 8
+    ) -> None:
+        self.memory = memory
         self._account = app_id or "default"
         self._customer_service: bool | None = None  # None: not known yet, assume permitted
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
-        """A short desk call (channel state), on the channel's own small pool."""
+        """A short call (the channel memory), on the channel's own small pool."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="wechat-state")
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -67,7 +70,7 @@ class ChannelState:
 
     # --- messages ---------------------------------------------------------------------------
     async def record_inbound(self, user: UserRef, key: str) -> bool:
-        return await self.call(self.desk.record_inbound, user, key)
+        return await self.call(self.memory.record_inbound, user, key)
 
     async def first_use_of(
         self, timestamp: str, nonce: str, fingerprint: str, window_s: float
@@ -76,19 +79,19 @@ class ChannelState:
         the same message; False when any worker saw it with another message."""
         key = f"wechat-nonce:{self._account}:{timestamp}:{nonce}"
         keep_for = timedelta(seconds=window_s)
-        held = await self.call(self.desk.remember_key, key, fingerprint, keep_for)
+        held = await self.call(self.memory.remember_key, key, fingerprint, keep_for)
         return held is None or held == fingerprint
 
     async def last_inbound(self, user: UserRef) -> datetime | None:
-        return await self.call(self.desk.last_inbound, user)
+        return await self.call(self.memory.last_inbound, user)
 
     async def save_passive(self, key: str, text: str | None) -> None:
         """Keep what this message was answered with (``None``: ``success``)."""
-        await self.call(self.desk.save_reply, key, _SUCCESS if text is None else _REPLY + text)
+        await self.call(self.memory.save_reply, key, _SUCCESS if text is None else _REPLY + text)
 
     async def saved_passive(self, key: str) -> tuple[bool, str | None]:
         """Whether a reply to ``key`` was saved, and its text (``None`` for ``success``)."""
-        value = await self.call(self.desk.saved_reply, key)
+        value = await self.call(self.memory.saved_reply, key)
         if value is None:
             return False, None
         if value.startswith(_REPLY):
@@ -97,27 +100,27 @@ class ChannelState:
 
     async def hold(self, user: UserRef, text: str) -> None:
         if text.strip():
-            await self.call(self.desk.hold, user, text)
+            await self.call(self.memory.hold, user, text)
 
     async def take_held(self, user: UserRef) -> list[str]:
-        return await self.call(self.desk.take_held, user)
+        return await self.call(self.memory.take_held, user)
 
     # --- feedback ---------------------------------------------------------------------------
     async def last_interaction(self, user: UserRef) -> int | None:
-        value = await self.call(self.desk.saved_reply, f"wechat-last:{user.user_id}")
+        value = await self.call(self.memory.value, f"wechat-last:{user.user_id}")
         return int(value) if value and value.isdigit() else None
 
     async def set_last_interaction(self, user: UserRef, interaction_id: int | None) -> None:
         text = "" if interaction_id is None else str(interaction_id)
-        await self.call(self.desk.save_reply, f"wechat-last:{user.user_id}", text)
+        await self.call(self.memory.set_value, f"wechat-last:{user.user_id}", text)
 
     # --- subscription -----------------------------------------------------------------------
     async def set_subscribed(self, user: UserRef, subscribed: bool) -> None:
         text = "" if subscribed else "1"
-        await self.call(self.desk.save_reply, f"wechat-unsubscribed:{user.user_id}", text)
+        await self.call(self.memory.set_value, f"wechat-unsubscribed:{user.user_id}", text)
 
     async def unsubscribed(self, user: UserRef) -> bool:
-        return bool(await self.call(self.desk.saved_reply, f"wechat-unsubscribed:{user.user_id}"))
+        return bool(await self.call(self.memory.value, f"wechat-unsubscribed:{user.user_id}"))
 
     # --- account capability -----------------------------------------------------------------
     @property
@@ -126,9 +129,9 @@ class ChannelState:
         return self._customer_service is not False
 
     async def load(self) -> None:
-        """Read what the desk remembers about the account (another worker may have learnt it)."""
+        """Read what is remembered about the account (another worker may have learnt it)."""
         try:
-            value = await self.call(self.desk.saved_reply, self._capability_key)
+            value = await self.call(self.memory.value, self._capability_key)
         except Exception:
             log.exception("wechat_state_unreadable key=%s", self._capability_key)
             return
@@ -138,7 +141,7 @@ class ChannelState:
         if self._customer_service is not False:
             log.warning("wechat_customer_service_unavailable errcode=48001 fallback=hold")
         self._customer_service = False
-        await self.call(self.desk.save_reply, self._capability_key, "off")
+        await self.call(self.memory.set_value, self._capability_key, "off")
 
     @property
     def _capability_key(self) -> str:
@@ -146,7 +149,7 @@ class ChannelState:
 
     # --- access token (called from the API client's worker thread) --------------------------
     def load_token(self) -> tuple[str, float] | None:
-        raw = self.desk.saved_reply(f"wechat-token:{self._account}")
+        raw = self.memory.value(f"wechat-token:{self._account}")
         if not raw:
             return None
         try:
@@ -157,4 +160,4 @@ class ChannelState:
 
     def save_token(self, token: str, expires_at: float) -> None:
         value = json.dumps({"token": token, "expires_at": expires_at})
-        self.desk.save_reply(f"wechat-token:{self._account}", value)
+        self.memory.set_value(f"wechat-token:{self._account}", value)

@@ -24,13 +24,13 @@ from bot.wechat.protocol import (
     ForgedCallback,
     MalformedCallback,
 )
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 
 log = logging.getLogger(__name__)
 
 
 class CallbackViews:
-    def __init__(self, codec: CallbackCodec, responder: Responder, state: ChannelState) -> None:
+    def __init__(self, codec: CallbackCodec, responder: Responder, state: WeChatState) -> None:
         self._codec = codec
         self._responder = responder
         self._state = state

@@ -4,7 +4,7 @@ The robot takes ``POST <webhook url>`` with ``{"msgtype": "text", "text": {"cont
 (at most 2048 bytes) and at most 20 messages a minute; over that it answers 45009. A sliding
 window keeps this worker under the limit: a message that would have to wait longer than
 ``max_wait_s`` raises :class:`DeliveryError` and the outbox tries again later. A ``NEW_TICKET``
-already announced (recorded with ``desk.link_ticket_message`` under channel ``wecom``) is not
+already announced (recorded with ``memory.link_ticket_message`` under channel ``wecom``) is not
 announced twice. The webhook URL holds the robot's key: it is never logged.
 """
 
@@ -20,7 +20,7 @@ import httpx
 
 import prompts
 from bot.wechat.rendering import MAX_TEXT_BYTES, fit
-from bot.wechat.state import ChannelState
+from bot.wechat.state import WeChatState
 from core.errors import DeliveryError, PermanentDeliveryError
 from core.tickets import Notification, NotificationKind
 
@@ -58,7 +58,7 @@ class WeComRobot:
     def __init__(
         self,
         url: str,
-        state: ChannelState,
+        state: WeChatState,
         *,
         per_minute: int = 20,
         max_wait_s: float = 5.0,
@@ -78,7 +78,7 @@ class WeComRobot:
             )
         again = n.kind is NotificationKind.REANNOUNCE
         posted: list[str] = await self._state.call(
-            self._state.desk.ticket_messages, n.ticket_id, LINK_CHANNEL
+            self._state.memory.ticket_messages, n.ticket_id, LINK_CHANNEL
         )
         if posted and not again:
             log.info("wecom_already_announced ticket_id=%s", n.ticket_id)
@@ -88,7 +88,7 @@ class WeComRobot:
         await self._take_slot()
         await self._post(text, n)
         await self._state.call(
-            self._state.desk.link_ticket_message,
+            self._state.memory.link_ticket_message,
             n.ticket_id,
             LINK_CHANNEL,
             f"robot:{n.notification_id}",

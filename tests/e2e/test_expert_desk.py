@@ -182,8 +182,8 @@ def test_a_question_travels_to_an_expert_and_back_into_the_library(
 ) -> None:
     desk: Desk = container.desk
     store: EscalationStore = container.store
-    for expert in (*METROLOGISTS, CERTIFIER):  # the channel tells the desk their names
-        desk.record_inbound(expert, f"hello-{expert.user_id}")
+    for expert in (*METROLOGISTS, CERTIFIER):  # their channel has seen them write
+        container.memory.record_inbound(expert, f"hello-{expert.user_id}")
     recorder = RecordingNotifier()
     notifiers = {"telegram": recorder, "wechat": recorder}
     clock = ShiftedClock()  # the server's dispatchers: real time, moved on by the test

@@ -19,6 +19,7 @@ import pytest
 from bot.telegram.runtime import build_telegram_channel
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind
+from escalation.channel_memory import StoreChannelMemory
 from escalation.dispatcher import Dispatcher
 from escalation.outbox import OutboxRecord, OutboxStatus
 from escalation.store import EscalationStore
@@ -77,6 +78,7 @@ def _dispatch_and_die(url: str, now: str, token: str, api_url: str) -> None:
         store = EscalationStore.open(url, clock=FakeClock(datetime.fromisoformat(now)))
         channel = build_telegram_channel(
             FakeDesk(),
+            StoreChannelMemory(store),
             token=token,
             api_url=api_url,
             file_url=None,

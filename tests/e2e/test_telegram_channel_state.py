@@ -24,6 +24,7 @@ from core.people import Channel, UserRef
 from core.tickets import Notification, NotificationKind
 from desk.service import Desk
 from desk.texts import domain_label
+from escalation.channel_memory import StoreChannelMemory
 from escalation.dispatcher import Dispatcher
 from escalation.store import EscalationStore
 from tests.fakes.knowledge import FakeKnowledge
@@ -119,7 +120,9 @@ async def test_a_card_is_not_edited_again_with_what_it_already_shows(
         await channel.notifier.send(claimed)  # the same again: nothing to change
 
         # a card drawn before the desk remembered what cards show: Telegram says "not modified"
-        data_dir.desk.save_reply(f"telegram-card:{EXPERT_CHAT}:{card.message_id}", "")
+        StoreChannelMemory(data_dir.store).set_value(
+            f"telegram-card:{EXPERT_CHAT}:{card.message_id}", ""
+        )
         await channel.notifier.send(claimed)
         refused = [c for c in api.called("editMessageText") if c.status != 200]
         await channel.notifier.send(claimed)  # and now it is remembered

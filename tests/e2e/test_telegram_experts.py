@@ -93,7 +93,7 @@ async def test_new_ticket_card_shows_everything_experts_need_and_is_remembered(a
     for text in ["电子秤<大>需要强制检定吗？", "领域：其他", "提问渠道：Telegram", "可能需要强制检定 <草稿> & 待确认",
                  "《中华人民共和国计量法》第九条", "用于贸易结算的计量器具实行强制检定。", "状态：待认领"]:  # fmt: skip
         assert text in card.plain
-    refs = desk.ticket_messages(ticket.ticket_id, "telegram")
+    refs = desk.memory.ticket_messages(ticket.ticket_id, "telegram")
     assert refs == [f"{EXPERT_CHAT}:{fallback.message_id}", f"2001:{card.message_id}"]
 
 

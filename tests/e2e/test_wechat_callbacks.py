@@ -8,7 +8,7 @@ import pytest
 
 import prompts
 from core.people import Channel, UserRef
-from tests.fakes.wechat_platform import WatchedDesk, new_openid, sign, wechat_rig
+from tests.fakes.wechat_platform import WatchedDesk, WatchedMemory, new_openid, sign, wechat_rig
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,10 @@ BOMB = (
 
 
 def untouched(desk: WatchedDesk) -> bool:
-    return not (desk.asked or desk._seen or desk._inbound or desk._replies or desk.holds)
+    memory = desk.memory
+    return not (
+        desk.asked or memory.seen or memory.inbound or memory.replies or memory.values or desk.holds
+    )
 
 
 async def test_url_verification_echoes_only_a_signed_request() -> None:
@@ -118,11 +121,11 @@ async def test_unsubscribe_is_recorded_without_a_reply() -> None:
     async with wechat_rig(desk) as rig:
         await rig.platform.send_event(openid, "subscribe")
         gone = await rig.platform.send_event(openid, "unsubscribe")
-        assert desk.saved_reply(f"wechat-unsubscribed:{openid}") == "1"
+        assert desk.memory.value(f"wechat-unsubscribed:{openid}") == "1"
         back = await rig.platform.send_event(openid, "subscribe")
     assert gone.accepted and gone.reply is None and gone.violations == []
     assert back.reply is not None
-    assert desk.saved_reply(f"wechat-unsubscribed:{openid}") == ""
+    assert desk.memory.value(f"wechat-unsubscribed:{openid}") == ""
 
 
 async def test_menu_clicks_and_typed_commands() -> None:
@@ -159,15 +162,16 @@ async def test_signatures_are_checked_on_every_worker() -> None:
     assert refused.status_code == 403
 
 
-class ReadOnlyDesk(WatchedDesk):
-    """A desk whose channel state cannot be written (its database went read-only)."""
+class ReadOnlyMemory(WatchedMemory):
+    """A channel memory that cannot be written (its database went read-only)."""
 
     def save_reply(self, message_key: str, text: str) -> None:
         raise RuntimeError("attempt to write a readonly database")
 
 
-async def test_a_failing_desk_gets_a_polite_reply_not_a_failure() -> None:
-    desk = ReadOnlyDesk()
+async def test_a_failing_memory_gets_a_polite_reply_not_a_failure() -> None:
+    desk = WatchedDesk()
+    desk.memory = ReadOnlyMemory()
     async with wechat_rig(desk) as rig:
         exchange = await rig.platform.send_text(new_openid(), "3C认证？")
     assert exchange.violations == [] and exchange.deliveries == 1

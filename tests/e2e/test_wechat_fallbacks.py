@@ -49,7 +49,7 @@ async def test_unverified_account_holds_the_answer_for_the_next_message() -> Non
     assert early.reply.count(ANSWER_3C) == 2  # the held answer first, then the new one
     assert rig.api.send_requests == 1
     assert all(not e.violations for e in rig.platform.exchanges)
-    assert desk.take_held(UserRef(Channel.WECHAT, openid)) == []
+    assert desk.memory.take_held(UserRef(Channel.WECHAT, openid)) == []
 
 
 async def test_other_workers_learn_the_account_cannot_push() -> None:

@@ -128,12 +128,13 @@ async def test_held_expert_answer_built_from_question_and_answer() -> None:
 async def test_unreachable_api_leaves_the_answer_to_the_outbox() -> None:
     desk = expert_desk()
     user = UserRef(Channel.WECHAT, new_openid())
-    desk.record_inbound(user, "wechat:msg:1")  # the window is open
+    desk.memory.record_inbound(user, "wechat:msg:1")  # the window is open
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     channel = build_wechat_channel(
         desk,
+        desk.memory,
         token="t",
         aes_key=None,
         app_id="wx0123456789abcdef",
@@ -197,7 +198,7 @@ async def test_new_tickets_reach_the_wecom_robot_within_its_limit() -> None:
     assert rig.api.robot_messages[0] == prompts.text(
         "wechat.robot_new_ticket", ticket_id=1, text="问题1"
     )
-    assert desk.ticket_messages(1, "wecom") == ["robot:1"]
+    assert desk.memory.ticket_messages(1, "wecom") == ["robot:1"]
 
 
 async def test_new_ticket_for_an_expert_on_wechat_is_pushed() -> None:

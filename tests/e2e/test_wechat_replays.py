@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from core.people import Channel, UserRef
+from escalation.channel_memory import StoreChannelMemory
 from tests.fakes.wechat_desk import ANSWERABLE, Deployment, deployment
 from tests.fakes.wechat_platform import new_openid, wechat_rig
 
@@ -36,7 +37,8 @@ def content(response: httpx.Response) -> str | None:
 def seen(deployment: Deployment, user: UserRef) -> bool:
     """Whether the desk has any trace of ``user`` (an interaction, a ticket, a message)."""
     worker = deployment.workers[0]
-    return bool(worker.desk.my_tickets(user)) or worker.desk.last_inbound(user) is not None
+    memory = StoreChannelMemory(worker.desk.store)
+    return bool(worker.desk.my_tickets(user)) or memory.last_inbound(user) is not None
 
 
 async def test_a_signature_used_again_for_another_message_is_refused_by_every_worker(

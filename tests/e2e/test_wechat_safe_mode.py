@@ -74,7 +74,7 @@ async def test_safe_mode_forged_or_tampered_messages_are_refused() -> None:
     assert good_signature
     assert (forged.status_code, tampered.status_code, unsigned.status_code) == (403, 403, 403)
     assert verified.text == "safe-mode-echo"  # URL verification stays plain for accounts
-    assert desk.asked == [] and not desk._seen
+    assert desk.asked == [] and not desk.memory.seen
 
 
 async def test_safe_mode_refuses_a_plaintext_callback_and_records_nothing() -> None:
@@ -92,7 +92,7 @@ async def test_safe_mode_refuses_a_plaintext_callback_and_records_nothing() -> N
     assert ANSWER_3C not in downgraded.text + raw.text
     assert sealed.violations == [] and sealed.reply is not None
     assert [q for _, q in desk.asked] == ["3C认证？"]  # only the encrypted one
-    assert len(desk._seen) == 1
+    assert len(desk.memory.seen) == 1
 
 
 async def test_safe_mode_callback_sent_again_unchanged_is_answered_once() -> None:

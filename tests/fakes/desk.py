@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
@@ -18,6 +18,7 @@ from core.errors import AlreadyClaimed, InvalidQuestion, NotPermitted, TicketNot
 from core.people import Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
 from desk.api import FeedbackResult, IngestOutcome, Reply, Stats
+from tests.fakes.memory import FakeMemory
 
 
 class FakeDesk:
@@ -44,12 +45,7 @@ class FakeDesk:
         self._interactions: dict[int, tuple[UserRef, str, Answer]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._inbound: dict[str, datetime] = {}
-        self._seen: set[str] = set()
-        self._replies: dict[str, str] = {}
-        self._keys: dict[str, tuple[str, datetime]] = {}
-        self._held: dict[str, list[str]] = {}
-        self._links: dict[tuple[str, str], int] = {}
+        self.memory = FakeMemory()  # what the channels under test keep (not the desk's)
 
     # --- askers -----------------------------------------------------------------------------
     def awaiting_choice(self, user: UserRef) -> bool:
@@ -208,47 +204,6 @@ class FakeDesk:
         return Stats(
             since, until, 1, len(self.asked), 0, len(self.tickets), 0, None, None, None, None, 0, 0
         )
-
-    # --- channel state ----------------------------------------------------------------------
-    def record_inbound(self, user: UserRef, message_key: str) -> bool:
-        with self._lock:
-            self._inbound[user.key] = datetime.now(UTC)
-            first = message_key not in self._seen
-            self._seen.add(message_key)
-            return first
-
-    def last_inbound(self, user: UserRef) -> datetime | None:
-        return self._inbound.get(user.key)
-
-    def save_reply(self, message_key: str, text: str) -> None:
-        self._replies[message_key] = text
-
-    def saved_reply(self, message_key: str) -> str | None:
-        return self._replies.get(message_key)
-
-    def remember_key(self, key: str, value: str, keep_for: timedelta) -> str | None:
-        now = datetime.now(UTC)
-        with self._lock:
-            held = self._keys.get(key)
-            if held is not None and held[1] > now:
-                return held[0]
-            self._keys[key] = (value, now + keep_for)
-            return None
-
-    def hold(self, user: UserRef, text: str) -> None:
-        self._held.setdefault(user.key, []).append(text)
-
-    def take_held(self, user: UserRef) -> list[str]:
-        return self._held.pop(user.key, [])
-
-    def link_ticket_message(self, ticket_id: int, channel: str, ref: str) -> None:
-        self._links[(channel, ref)] = ticket_id
-
-    def ticket_for_message(self, channel: str, ref: str) -> int | None:
-        return self._links.get((channel, ref))
-
-    def ticket_messages(self, ticket_id: int, channel: str) -> list[str]:
-        return [ref for (ch, ref), tid in self._links.items() if ch == channel and tid == ticket_id]
 
     # --- helpers ----------------------------------------------------------------------------
     def _get(self, ticket_id: int) -> Ticket:

@@ -25,6 +25,8 @@ from starlette.applications import Starlette
 
 from bot.telegram.runtime import TelegramChannel, build_telegram_channel
 from bot.telegram.services import Tuning
+from core.ports import ChannelMemory
+from tests.fakes.memory import memory_of
 from tests.fakes.telegram_api import FakeBotApi, SentMessage, serve_asgi
 
 EXPERT_CHAT = -1001234567890
@@ -152,8 +154,10 @@ async def running_bot(
     max_file_bytes: int = 5 * 1024 * 1024,
     tuning: Tuning = FAST,
     webhook: bool = False,
+    memory: ChannelMemory | None = None,
 ) -> AsyncIterator[TelegramChannel]:
-    """The real Telegram channel, started against the stand-in; stopped on exit."""
+    """The real Telegram channel, started against the stand-in; stopped on exit. ``memory``:
+    by default the fake desk's own, or the real one on a real desk's store."""
     with no_proxy():
         server = task = None
         webhook_url = None
@@ -163,6 +167,7 @@ async def running_bot(
             webhook_url = f"http://127.0.0.1:{port}/telegram/webhook"
         channel = build_telegram_channel(
             desk,
+            memory or memory_of(desk),
             token=api.token,
             api_url=api.base_url,
             file_url=api.file_url,

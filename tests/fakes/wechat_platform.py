@@ -36,6 +36,7 @@ from wechatpy.utils import WeChatSigner
 
 from core.people import UserRef
 from tests.fakes.desk import FakeDesk
+from tests.fakes.memory import FakeMemory, memory_of
 from tests.fakes.wechat_api import WeChatApiStandIn, serve
 
 ACCOUNT = "gh_0123456789ab"
@@ -403,6 +404,7 @@ async def wechat_rig(
         for worker_desk, budget in zip(desks, budgets, strict=True):
             channel = build_wechat_channel(
                 worker_desk,
+                memory_of(worker_desk),
                 token=TOKEN,
                 aes_key=AES_KEY if safe_mode else None,
                 app_id=api.app_id,
@@ -431,12 +433,12 @@ async def wechat_rig(
             await platform.aclose()
 
 
-class WatchedDesk(FakeDesk):
-    """The in-memory desk, with a way to wait (with a deadline) until the channel has held a
-    number of messages — held messages are written from worker threads."""
+class WatchedMemory(FakeMemory):
+    """The in-memory channel memory, with a way to wait (with a deadline) until the channel
+    has held a number of messages — held messages are written from worker threads."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self) -> None:
+        super().__init__()
         self.holds: list[tuple[str, str]] = []  # (user key, text), every hold ever made
         self._held_changed = threading.Condition()
 
@@ -457,4 +459,22 @@ class WatchedDesk(FakeDesk):
 
     def make_stale(self, user: UserRef, hours: float = 49) -> None:
         """Pretend the user last wrote ``hours`` ago (the 48-hour window is closed)."""
-        self._inbound[user.key] = datetime.now(UTC) - timedelta(hours=hours)
+        self.inbound[user.key] = datetime.now(UTC) - timedelta(hours=hours)
+
+
+class WatchedDesk(FakeDesk):
+    """The in-memory desk whose channels keep a :class:`WatchedMemory`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.memory: WatchedMemory = WatchedMemory()
+
+    @property
+    def holds(self) -> list[tuple[str, str]]:
+        return self.memory.holds
+
+    async def wait_holds(self, count: int, timeout: float = 10.0) -> list[tuple[str, str]]:
+        return await self.memory.wait_holds(count, timeout)
+
+    def make_stale(self, user: UserRef, hours: float = 49) -> None:
+        self.memory.make_stale(user, hours)

@@ -1,6 +1,7 @@
-"""Channel state that must not grow or be guessed forever, on SQLite and PostgreSQL: message
-keys forgotten after the re-delivery window in the normal course of recording new ones, and
-expiring keys (callback nonces) that exactly one worker takes first."""
+"""The channel memory must not grow or be guessed forever, on SQLite and PostgreSQL: message
+keys forgotten after the re-delivery window in the normal course of recording new ones, values
+kept until overwritten, and expiring keys (callback nonces) that exactly one worker takes
+first."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core.people import Channel, UserRef
-from escalation.channel_state import PRUNE_BATCH
+from escalation.channel_memory import KEEP_MESSAGE_KEYS, PRUNE_BATCH, StoreChannelMemory
 from escalation.schema import inbound_messages
-from escalation.store import KEEP_MESSAGE_KEYS, EscalationStore
+from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database
 
@@ -28,30 +29,32 @@ TEN_MINUTES = timedelta(minutes=10)
 
 @dataclass
 class Shared:
-    """Two workers' stores on one database, with one clock."""
+    """Two workers' channel memories on one database, with one clock."""
 
     clock: FakeClock
-    workers: list[EscalationStore]
+    workers: list[StoreChannelMemory]
+    stores: list[EscalationStore]
 
 
 @pytest.fixture(params=BACKENDS)
 def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
     with fresh_database(request.param, tmp_path) as url:
         clock = FakeClock()
-        workers = [EscalationStore.open(url, clock=clock) for _ in range(2)]
+        stores = [EscalationStore.open(url, clock=clock) for _ in range(2)]
         try:
-            yield Shared(clock, workers)
+            yield Shared(clock, [StoreChannelMemory(store) for store in stores], stores)
         finally:
-            for worker in workers:
-                worker.close()
+            for store in stores:
+                store.close()
 
 
 def test_old_message_keys_go_in_the_normal_course_and_other_state_stays(shared: Shared) -> None:
-    first, _ = shared.workers
+    first, second = shared.workers
     assert first.record_inbound(ASKER, "wechat:msg:gh:o-asker:1") is True
     first.save_reply("wechat:msg:gh:o-asker:1", "reply:旧回复")
-    first.save_reply("wechat-token:wx1", '{"token": "t"}')  # not a message: kept
-    first.save_reply(f"wechat-unsubscribed:{ASKER.user_id}", "1")
+    first.set_value("wechat-token:wx1", '{"token": "t"}')  # not a message: kept
+    first.set_value(f"wechat-unsubscribed:{ASKER.user_id}", "1")
+    assert second.value("wechat-token:wx1") == '{"token": "t"}'  # every worker reads it
     shared.clock.advance(days=1)
     assert first.record_inbound(ASKER, "wechat:msg:gh:o-asker:2") is True
     assert first.record_inbound(ASKER, "wechat:msg:gh:o-asker:1") is False  # still known
@@ -59,24 +62,25 @@ def test_old_message_keys_go_in_the_normal_course_and_other_state_stays(shared: 
     shared.clock.advance(days=KEEP_MESSAGE_KEYS.days, hours=1)  # past the re-delivery window
     assert first.record_inbound(ASKER, "telegram:1:message:7:1:0") is True  # prunes on the way
 
-    with first.reading() as tx:
-        kept = [tx.channel.saved_reply(k) for k in ("wechat:msg:gh:o-asker:1", "wechat-token:wx1")]
-    assert kept == [None, '{"token": "t"}']
-    assert first.saved_reply(f"wechat-unsubscribed:{ASKER.user_id}") == "1"
+    assert first.saved_reply("wechat:msg:gh:o-asker:1") is None
+    assert first.value("wechat-token:wx1") == '{"token": "t"}'
+    first.set_value(f"wechat-unsubscribed:{ASKER.user_id}", "")  # overwritten, not added
+    assert second.value(f"wechat-unsubscribed:{ASKER.user_id}") == ""
     assert first.record_inbound(ASKER, "wechat:msg:gh:o-asker:1") is True  # forgotten
     assert first.record_inbound(ASKER, "telegram:1:message:7:1:0") is False  # the new one stays
 
 
 def test_a_long_backlog_goes_in_batches_while_keys_are_recorded(shared: Shared) -> None:
     first, _ = shared.workers
-    with first.transaction() as tx:
+    store = shared.stores[0]
+    with store.transaction() as tx:
         for n in range(PRUNE_BATCH + 200):
             tx.channel.record_inbound(ASKER, f"wechat:msg:gh:o-asker:{n}")
     shared.clock.advance(days=KEEP_MESSAGE_KEYS.days + 1)
     assert first.record_inbound(ASKER, "new-1") is True  # one batch
-    assert message_keys(first) == 200 + 1
+    assert message_keys(store) == 200 + 1
     assert first.record_inbound(ASKER, "new-2") is True  # the batch was full: the rest now
-    assert message_keys(first) == 2
+    assert message_keys(store) == 2
 
 
 def message_keys(store: EscalationStore) -> int:
@@ -112,7 +116,7 @@ def test_two_workers_racing_for_one_key_one_wins(shared: Shared) -> None:
     results: list[str | None] = []
     lock = threading.Lock()
 
-    def take(worker: EscalationStore, value: str) -> None:
+    def take(worker: StoreChannelMemory, value: str) -> None:
         barrier.wait(timeout=30)
         held = worker.remember_key("wechat-nonce:wx1:1700000000:7", value, TEN_MINUTES)
         with lock:

@@ -18,6 +18,7 @@ from core.errors import InvalidQuestion, LoginRefused, NotPermitted
 from core.people import Channel, Role, UserRef
 from desk.console_access import MAX_FAILURES, ConsoleLinks
 from desk.service import Desk
+from escalation.channel_memory import StoreChannelMemory
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database
@@ -184,13 +185,14 @@ def test_the_console_refuses_to_start_without_a_secret(tmp_path):
 def test_a_wechat_asker_can_be_reached_for_48_hours_after_their_last_message(workers):
     first, _, clock = workers
     wechat = UserRef(Channel.WECHAT, "o-asker", display_name="老板")
-    first.desk.record_inbound(wechat, "msg-1")
+    memory = StoreChannelMemory(first.store)
+    memory.record_inbound(wechat, "msg-1")
     reply = first.desk.ask(wechat, "我们的情况特殊，请专家看看电子秤要不要检定")
     ticket = reply.ticket or first.desk.escalate(wechat, reply.interaction_id)
     asked = clock.now()
     assert first.desk.asker_reachable_until(WANG, ticket) == asked + timedelta(hours=48)
     clock.advance(hours=30)
-    first.desk.record_inbound(wechat, "msg-2")
+    memory.record_inbound(wechat, "msg-2")
     assert first.desk.asker_reachable_until(WANG, ticket) == clock.now() + timedelta(hours=48)
     telegram = first.desk.ask(ASKER, "我们的情况特殊，请专家看看锅炉要不要检验")
     on_telegram = telegram.ticket or first.desk.escalate(ASKER, telegram.interaction_id)
@@ -218,14 +220,14 @@ def test_a_ticket_shows_the_askers_other_questions_newest_first(workers):
 async def test_wechat_staff_get_a_login_link_by_sending_控制台(tmp_path):
     from bot.wechat.conversation import Conversation
     from bot.wechat.protocol import Inbound, InboundKind
-    from bot.wechat.state import ChannelState
+    from bot.wechat.state import WeChatState
     from core.people import IncomingMessage
 
     clock = FakeClock()
     worker = Worker(f"sqlite:///{tmp_path / 'desk.sqlite3'}", clock)
     expert = UserRef(Channel.WECHAT, "o-expert", display_name="李工")
     worker.desk.add_expert(ADMIN, expert)
-    conversation = Conversation(ChannelState(worker.desk))
+    conversation = Conversation(worker.desk, WeChatState(StoreChannelMemory(worker.store)))
 
     async def say(user: UserRef, content: str) -> str:
         key = f"wechat:msg:{user.user_id}"

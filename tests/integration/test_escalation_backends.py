@@ -94,6 +94,37 @@ def test_channel_keys_migration_upgrades_a_first_release_database_and_back(
         engine.dispose()
 
 
+def test_kept_values_move_out_of_the_saved_replies_and_back(database_url: str) -> None:
+    """Before 0007 a channel's values (an access token, a card's digest) were saved replies
+    without a message key; they move to ``channel_values``, the replies to messages stay."""
+    upgrade(database_url, "0006")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO inbound_messages (message_key, user_key, received_at) "
+                "VALUES ('wechat:msg:gh:o:1', 'wechat:o', '2025-01-01 00:00:00')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO saved_replies (message_key, text, created_at) VALUES "
+                "('wechat:msg:gh:o:1', 'reply:好的', '2025-01-01 00:00:00'), "
+                "('wechat-token:wx1', '{}', '2025-01-01 00:00:00')"
+            )
+        upgrade(database_url, "0007")
+        with engine.connect() as connection:
+            replies = connection.exec_driver_sql("SELECT message_key FROM saved_replies").all()
+            values = connection.exec_driver_sql("SELECT key, value FROM channel_values").all()
+        assert [tuple(r) for r in replies] == [("wechat:msg:gh:o:1",)]
+        assert [tuple(v) for v in values] == [("wechat-token:wx1", "{}")]
+        command.downgrade(alembic_config(database_url), "0006")
+        assert "channel_values" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            back = connection.exec_driver_sql("SELECT message_key FROM saved_replies").scalars()
+            assert sorted(back) == ["wechat-token:wx1", "wechat:msg:gh:o:1"]
+    finally:
+        engine.dispose()
+
+
 def _migrate_in_process(url: str, start: Any) -> None:
     start.wait(timeout=60)
     upgrade(url)

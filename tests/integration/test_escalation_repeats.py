@@ -11,6 +11,7 @@ import pytest
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind, Ticket
 from desk.service import Desk
+from escalation.channel_memory import StoreChannelMemory
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database
@@ -48,7 +49,7 @@ def test_a_double_tap_on_two_workers_opens_one_ticket(backend: str, tmp_path: Pa
             workers = [Desk(FakeKnowledge(), store, clock=clock) for store in stores]
             for n in range(8):
                 asker = UserRef(Channel.WECHAT, f"o-tap-{n}")  # no name: nothing else locks
-                workers[0].record_inbound(asker, f"earlier-{n}")  # known since an earlier message
+                StoreChannelMemory(stores[0]).record_inbound(asker, f"earlier-{n}")  # known before
                 tickets = double_tap(workers, asker)
                 assert len(tickets) == 2
                 assert len({t.ticket_id for t in tickets if t}) == 1

@@ -19,6 +19,7 @@ from core.errors import (
 )
 from core.people import Channel, Domain, Role, UserRef
 from core.tickets import NotificationKind, TicketStatus
+from escalation.channel_memory import StoreChannelMemory
 from escalation.faq import FaqStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
@@ -323,50 +324,59 @@ def test_faq_entries_are_flagged_when_a_source_changes_and_can_be_withdrawn(
         assert tx.faq.flag_citing(["L04_认证认可条例_2023.md"], "removed") == []
 
 
-# --- channel state ------------------------------------------------------------------------------
+# --- channel memory ------------------------------------------------------------------------------
 def test_inbound_messages_are_deduplicated_and_activity_noted(store: EscalationStore) -> None:
-    assert store.last_inbound(ASKER) is None
-    assert store.record_inbound(ASKER, "wx:msg-1") is True
-    assert store.record_inbound(ASKER, "wx:msg-1") is False
+    memory = StoreChannelMemory(store)
+    assert memory.last_inbound(ASKER) is None
+    assert memory.record_inbound(ASKER, "wx:msg-1") is True
+    assert memory.record_inbound(ASKER, "wx:msg-1") is False
     clock_of(store).advance(hours=1)
-    assert store.record_inbound(ASKER, "wx:msg-2") is True
-    assert store.last_inbound(ASKER) == clock_of(store).now()
+    assert memory.record_inbound(ASKER, "wx:msg-2") is True
+    assert memory.last_inbound(ASKER) == clock_of(store).now()
 
 
 def test_replies_are_kept_for_redeliveries(store: EscalationStore) -> None:
-    assert store.saved_reply("wx:msg-1") is None
-    store.save_reply("wx:msg-1", "第一次")
-    store.save_reply("wx:msg-1", "更新后")
-    assert store.saved_reply("wx:msg-1") == "更新后"
+    memory = StoreChannelMemory(store)
+    assert memory.saved_reply("wx:msg-1") is None
+    memory.save_reply("wx:msg-1", "第一次")
+    memory.save_reply("wx:msg-1", "更新后")
+    assert memory.saved_reply("wx:msg-1") == "更新后"
+    assert memory.value("wx:msg-1") is None  # a saved reply is not a kept value
+    memory.set_value("wechat-token:wx1", "t1")
+    memory.set_value("wechat-token:wx1", "t2")
+    assert memory.value("wechat-token:wx1") == "t2"
 
 
 def test_held_messages_come_out_once_oldest_first(store: EscalationStore) -> None:
-    store.hold(ASKER, "专家答复一")
-    store.hold(OTHER_ASKER, "别人的")
-    store.hold(ASKER, "专家答复二")
-    assert store.take_held(ASKER) == ["专家答复一", "专家答复二"]
-    assert store.take_held(ASKER) == []
-    assert store.take_held(OTHER_ASKER) == ["别人的"]
+    memory = StoreChannelMemory(store)
+    memory.hold(ASKER, "专家答复一")
+    memory.hold(OTHER_ASKER, "别人的")
+    memory.hold(ASKER, "专家答复二")
+    assert memory.take_held(ASKER) == ["专家答复一", "专家答复二"]
+    assert memory.take_held(ASKER) == []
+    assert memory.take_held(OTHER_ASKER) == ["别人的"]
 
 
 def test_channel_messages_map_to_tickets(store: EscalationStore) -> None:
+    memory = StoreChannelMemory(store)
     ticket = open_ticket(store)
-    store.link_ticket_message(ticket.ticket_id, "telegram", "-100:5")
-    store.link_ticket_message(ticket.ticket_id, "telegram", "-100:9")
-    store.link_ticket_message(ticket.ticket_id, "wechat", "robot:1")
-    assert store.ticket_for_message("telegram", "-100:5") == ticket.ticket_id
-    assert store.ticket_for_message("telegram", "-100:6") is None
-    assert store.ticket_messages(ticket.ticket_id, "telegram") == ["-100:5", "-100:9"]
-    assert store.ticket_messages(ticket.ticket_id, "wechat") == ["robot:1"]
+    memory.link_ticket_message(ticket.ticket_id, "telegram", "-100:5")
+    memory.link_ticket_message(ticket.ticket_id, "telegram", "-100:9")
+    memory.link_ticket_message(ticket.ticket_id, "wechat", "robot:1")
+    assert memory.ticket_for_message("telegram", "-100:5") == ticket.ticket_id
+    assert memory.ticket_for_message("telegram", "-100:6") is None
+    assert memory.ticket_messages(ticket.ticket_id, "telegram") == ["-100:5", "-100:9"]
+    assert memory.ticket_messages(ticket.ticket_id, "wechat") == ["robot:1"]
 
 
 def test_old_message_keys_are_pruned(store: EscalationStore) -> None:
-    store.record_inbound(ASKER, "old")
-    store.save_reply("old", "旧回复")
+    memory = StoreChannelMemory(store)
+    memory.record_inbound(ASKER, "old")
+    memory.save_reply("old", "旧回复")
     clock_of(store).advance(days=3)
-    store.record_inbound(ASKER, "new")
+    memory.record_inbound(ASKER, "new")
     with store.transaction() as tx:
         gone = tx.channel.prune(clock_of(store).now() - timedelta(days=2))
     assert gone == 2
-    assert store.record_inbound(ASKER, "new") is False
-    assert store.saved_reply("old") is None
+    assert memory.record_inbound(ASKER, "new") is False
+    assert memory.saved_reply("old") is None

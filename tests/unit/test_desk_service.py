@@ -416,17 +416,11 @@ def test_admins_manage_experts(rig: Rig) -> None:
         rig.desk.experts(ASKER)
 
 
-# --- channel state ------------------------------------------------------------------------------
-def test_channel_state_goes_through_the_desk(rig: Rig) -> None:
-    assert rig.desk.record_inbound(OTHER, "wx:1") is True
-    assert rig.desk.record_inbound(OTHER, "wx:1") is False
-    assert rig.desk.last_inbound(OTHER) == rig.clock.now()
-    rig.desk.save_reply("wx:1", "回复")
-    assert rig.desk.saved_reply("wx:1") == "回复"
-    rig.desk.hold(OTHER, "专家答复")
-    assert rig.desk.take_held(OTHER) == ["专家答复"]
-    ticket = rig.desk.ask(OTHER, BAIJIU).ticket
-    assert ticket is not None
-    rig.desk.link_ticket_message(ticket.ticket_id, "telegram", "-1001234:77")
-    assert rig.desk.ticket_for_message("telegram", "-1001234:77") == ticket.ticket_id
-    assert rig.desk.ticket_messages(ticket.ticket_id, "telegram") == ["-1001234:77"]
+# --- channel memory ----------------------------------------------------------------------------
+def test_the_channels_memory_is_not_the_desks() -> None:
+    """Channels keep what they remember in ``core.ports.ChannelMemory``, handed to them by the
+    root: the desk contract has none of it."""
+    from desk.api import DeskApi
+
+    for name in ("record_inbound", "save_reply", "remember_key", "hold", "link_ticket_message"):
+        assert not hasattr(DeskApi, name) and not hasattr(Desk, name)

@@ -23,7 +23,8 @@ def build(**overrides: object):
         "max_file_bytes": 50 * 1024 * 1024,
     }
     args.update(overrides)
-    return build_telegram_channel(FakeDesk(), **args)  # type: ignore[arg-type]
+    desk = FakeDesk()
+    return build_telegram_channel(desk, desk.memory, **args)  # type: ignore[arg-type]
 
 
 def test_polling_by_default_with_no_routes():
