@@ -19,7 +19,7 @@ import typer
 from typer.testing import CliRunner
 
 import prompts
-from app.cli_escalation import register
+from app.cli.tickets import register
 from core.people import Channel, UserRef
 from core.tickets import Notification, NotificationKind
 from desk.service import Desk

@@ -13,7 +13,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.cli_escalation import register
+from app.cli.tickets import register
 from core.people import Channel, Role, UserRef
 from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk

@@ -204,7 +204,7 @@ def test_only_admins_set_fields_and_unknown_ids_are_named(desk: Desk) -> None:
 def test_the_library_table_fills_only_fields_not_set_yet(desk: Desk, tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from app.cli_documents import apply_status_table
+    from app.cli.documents import apply_status_table
 
     food = next(d for d in desk.documents(ADMIN) if d.file_name == "L10_食品安全法_2021.md")
     desk.set_document(ADMIN, food.doc_id, {"date_until": "2030-12-31"})

@@ -148,11 +148,11 @@ def test_eval_refuses_repeats_without_cross_validation(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from app import cli_quality
+    from app.cli import quality as cli_quality
 
     app = typer.Typer()
     cli_quality.register(app)
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"question": "计量器具要检定吗", "type": "answerable"}\n', "utf-8")
     result = CliRunner().invoke(app, ["eval", str(questions), "--repeats", "3"])
-    assert result.exit_code == 2 and "only with --cv" in result.stderr
+    assert result.exit_code == 2 and "只能与 --cv 一起用" in result.stderr

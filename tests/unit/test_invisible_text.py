@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.cli import _jsonl_answer
+from app.cli.main import jsonl_answer
 from app.settings import Settings
 from core.answers import Answer, Decision
 from core.text import strip_invisible
@@ -38,7 +38,7 @@ class _Echo:
 def test_a_lone_surrogate_in_an_ask_batch_costs_nobody_their_answer():
     kb, settings = _Echo(), Settings(_env_file=None)  # type: ignore[call-arg]
     lines = ['{"id": 1, "question": "\\ud800充电宝要3C吗"}', '{"id": 2, "question": "电子秤"}']
-    records = [_jsonl_answer(kb, line, settings) for line in lines]
+    records = [jsonl_answer(kb, line, settings) for line in lines]
     assert [r["id"] for r in records] == [1, 2]
     assert kb.asked == ["充电宝要3C吗", "电子秤"]
     for record in records:  # every line can be written out as UTF-8

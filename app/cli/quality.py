@@ -9,22 +9,15 @@ from typing import Annotated, Any
 import typer
 
 from app import bootstrap
-from app.settings import Settings
+from app.cli.common import fail, load_settings, say
 
 FileList = Annotated[list[Path], typer.Argument(help="Question files (JSON lines).")]
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    bootstrap.configure_logging(settings.log_level)
-    return settings
 
 
 def _check(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        typer.echo(f"error: no such file: {', '.join(missing)}", err=True)
-        raise typer.Exit(1)
+        fail(say("no_such_file", files="、".join(missing)))
 
 
 def _print(summary: dict[str, Any], title: str) -> None:
@@ -66,12 +59,10 @@ def evaluate(
 
     _check([*files, *(also_fit or [])])
     if cv == 1 or cv < 0:
-        typer.echo("error: --cv takes 2 or more folds", err=True)
-        raise typer.Exit(2)
+        fail(say("cv_folds"), 2)
     if repeats < 1 or (repeats > 1 and not cv):
-        typer.echo("error: --repeats takes 1 or more, and only with --cv", err=True)
-        raise typer.Exit(2)
-    kb = bootstrap.build_knowledge(_settings())
+        fail(say("repeats_need_cv"), 2)
+    kb = bootstrap.build_knowledge(load_settings())
     kb.answer("预热")  # load the model and indexes before timing
     items = evaluation.read_files(files)
     if cv:
@@ -118,7 +109,7 @@ def fit_model(
     from knowledge.fitting import fit
 
     _check(files)
-    kb = bootstrap.build_knowledge(_settings())
+    kb = bootstrap.build_knowledge(load_settings())
     items = evaluation.read_files(files)
     typer.echo(f"retrieval for {len(items)} questions", err=True)
     examples = evaluation.examples(items, evaluation.prepare_all(kb, items))

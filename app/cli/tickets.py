@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 import prompts
-from core.errors import AlreadyClaimed, ConfigurationError, NotPermitted, QadeskError
+from app.cli.common import fail, load_settings, reporting, say
+from core.errors import ConfigurationError, NotPermitted
 from core.people import Domain, Role, UserRef
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
@@ -32,33 +33,11 @@ AsUser = Annotated[
 ]
 
 
-def say(key: str, **values: object) -> str:
-    return prompts.text(f"escalation.cli.{key}", **values)
-
-
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _reporting(ticket_id: int | None = None) -> Iterator[None]:
-    """Turn the desk's errors into Chinese on stderr and exit status 1."""
-    try:
-        yield
-    except AlreadyClaimed as exc:
-        holder = exc.holder or "?"
-        _fail(say("already_claimed", ticket_id=ticket_id, holder=holder))
-    except QadeskError as exc:
-        _fail(f"{prompts.error_text(exc.code)} ({exc.detail})")
-
-
 def parse_user(key: str) -> UserRef:
     try:
         return user_from_key(key)
     except ConfigurationError:
-        _fail(say("bad_user"))
-        raise
+        fail(say("bad_user"))
 
 
 def parse_domain(value: str | None) -> Domain | None:
@@ -67,8 +46,7 @@ def parse_domain(value: str | None) -> Domain | None:
     try:
         return Domain(value.strip().lower())
     except ValueError:
-        _fail(say("bad_domain", domain=value))
-        raise
+        fail(say("bad_domain", domain=value))
 
 
 def parse_domains(values: list[str]) -> list[Domain]:
@@ -88,8 +66,7 @@ def parse_status(value: str | None) -> TicketStatus | None:
     try:
         return TicketStatus(value.strip().lower())
     except ValueError:
-        _fail(say("bad_status", status=value))
-        raise
+        fail(say("bad_status", status=value))
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -99,8 +76,7 @@ def parse_time(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        _fail(say("bad_time", value=value))
-        raise
+        fail(say("bad_time", value=value))
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.astimezone(UTC)
@@ -183,9 +159,8 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def opened() -> Iterator[Desk]:
         if get_desk is None:
             from app import bootstrap
-            from app.settings import Settings
 
-            with bootstrap.command_desk(Settings()) as desk:
+            with bootstrap.command_desk(load_settings()) as desk:
                 yield desk
         else:
             yield get_desk()
@@ -207,7 +182,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """List tickets, oldest first."""
         user, wanted, area = parse_user(as_user), parse_status(status), parse_domain(domain)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             found = desk.tickets(user, wanted, area)
         now = datetime.now(UTC)
         for ticket in found:
@@ -218,7 +193,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_show(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Show a ticket: question, draft, passages, answer and its history."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             ticket = desk.ticket(user, ticket_id)
             events = desk.ticket_events(user, ticket_id)
         for line in ticket_details(ticket):
@@ -234,7 +209,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_claim(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Claim a ticket (one expert wins; others are told who has it)."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             desk.claim(user, ticket_id)
         typer.echo(say("claimed", ticket_id=ticket_id))
 
@@ -242,7 +217,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_release(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Give a claimed ticket back to the queue."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             desk.release(user, ticket_id)
         typer.echo(say("released", ticket_id=ticket_id))
 
@@ -258,8 +233,8 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Answer a ticket; the answer reaches the asker on their channel."""
         user = parse_user(as_user)
         if not text.strip():
-            _fail(say("empty_answer"))
-        with opened() as desk, _reporting(ticket_id):
+            fail(say("empty_answer"))
+        with opened() as desk, reporting(ticket_id):
             ticket = desk.answer_ticket(user, ticket_id, text, publish=publish)
         typer.echo(say("answered", ticket_id=ticket_id))
         if ticket.published_faq_id:
@@ -269,7 +244,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def tickets_publish(ticket_id: int, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Add an answered ticket to the library as an expert FAQ entry."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             entry = desk.publish(user, ticket_id)
         typer.echo(say("published", faq_id=entry.faq_id))
 
@@ -281,7 +256,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """Hand a ticket to another expert (admins, or the expert holding it)."""
         actor, target = parse_user(as_user), parse_user(to)
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             ticket = desk.reassign(actor, ticket_id, target)
         name = ticket.claimed_by_name or target.key
         typer.echo(say("reassigned", ticket_id=ticket_id, expert=name, user=target.key))
@@ -295,7 +270,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Move a ticket to another domain (its experts are told)."""
         user, area = parse_user(as_user), parse_domain(domain)
         assert area is not None
-        with opened() as desk, _reporting(ticket_id):
+        with opened() as desk, reporting(ticket_id):
             ticket = desk.set_domain(user, ticket_id, area)
         typer.echo(say("domain_set", ticket_id=ticket_id, domain=texts.domain_label(ticket.domain)))
 
@@ -308,7 +283,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """List published expert FAQ entries, oldest first."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             found = desk.faq_entries(user, True if flagged else None)
         for record in found:
             typer.echo(faq_line(record))
@@ -318,10 +293,10 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def faq_review(faq_id: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Keep a flagged entry: an expert checked it against the changed document."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             known = {r.entry.faq_id for r in desk.faq_entries(user)}
             if faq_id not in known:
-                _fail(say("faq_not_found", faq_id=faq_id))
+                fail(say("faq_not_found", faq_id=faq_id))
             desk.review_faq(user, faq_id)
         typer.echo(say("faq_reviewed", faq_id=faq_id))
 
@@ -329,14 +304,14 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def faq_withdraw(faq_id: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Take an entry out of the library: later askers are no longer answered from it."""
         user = parse_user(as_user)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             known = {r.entry.faq_id for r in desk.faq_entries(user)}
             try:
                 desk.withdraw_faq(user, faq_id)
             except NotPermitted:
                 if faq_id in known:
                     raise
-                _fail(say("faq_not_found", faq_id=faq_id))
+                fail(say("faq_not_found", faq_id=faq_id))
         typer.echo(say("faq_withdrawn", faq_id=faq_id))
 
     @experts.command("add")
@@ -351,7 +326,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Make someone an expert (or admin) of some domains."""
         actor, target = parse_user(as_user), parse_user(user_key)
         areas = parse_domains(domains or [])
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             person = desk.add_expert(actor, target, areas, Role.ADMIN if admin else Role.EXPERT)
         typer.echo(
             say(
@@ -366,7 +341,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def experts_list(as_user: AsUser = CONSOLE_ADMIN) -> None:
         """List experts and admins with their domains."""
         actor = parse_user(as_user)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             people = desk.experts(actor)
         for person in people:
             typer.echo(
@@ -385,7 +360,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     def experts_remove(user_key: str, as_user: AsUser = CONSOLE_ADMIN) -> None:
         """Take away someone's expert or admin role."""
         actor, target = parse_user(as_user), parse_user(user_key)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             desk.remove_expert(actor, target)
         typer.echo(say("expert_removed", user=target.key))
 
@@ -398,7 +373,7 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
     ) -> None:
         """Service statistics for a period (default: all time); experts and admins only."""
         start, end = parse_time(since), parse_time(until)
-        with opened() as desk, _reporting():
+        with opened() as desk, reporting():
             figures = desk.stats(parse_user(as_user), start, end)
         if as_csv:
             typer.echo(report.csv_report(figures), nl=False)

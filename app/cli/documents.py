@@ -1,5 +1,6 @@
-"""`qadesk docs set` (what ingestion could not know about a document) and `qadesk docs status`
-(every document with its status today)."""
+"""`qadesk docs …`: list, show, remove and check the library's documents; ``set`` what
+ingestion could not know about one (its kind, number, dates, links), ``status`` of every
+document today."""
 
 from __future__ import annotations
 
@@ -12,19 +13,105 @@ from typing import Annotated, Any
 import typer
 
 from app import bootstrap
-from app.settings import Settings
+from app.cli.common import echo_json, fail, load_settings, reporting, say
 from core.document_status import status_of
-from core.errors import QadeskError
 
 _DATE_HELP = "YYYY-MM-DD (or 2024年7月1日); '-' clears it."
 _REF_HELP = "A doc id or file name of the library, or the 文号/标准号 or 《title》 of a document outside it (repeatable; '-' clears)."
 
 
-def register(docs_cli: typer.Typer) -> None:
-    docs_cli.command("set")(docs_set)
-    docs_cli.command("status")(docs_status)
+docs_cli = typer.Typer(help="The documents in the library.", no_args_is_help=True)
 
 
+@docs_cli.command("list")
+def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the documents in the library."""
+    kb = bootstrap.build_knowledge(load_settings())
+    docs = kb.documents()
+    if as_json:
+        echo_json([asdict(d) for d in docs])
+        return
+    for d in docs:
+        number = f" {d.doc_number}" if d.doc_number else ""
+        typer.echo(f"{d.doc_id}  {d.kind.value:<10} {d.file_name}  《{d.title}》{number}")
+    typer.echo(f"{len(docs)} documents")
+
+
+@docs_cli.command("show")
+def docs_show(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one document's metadata and chunks."""
+    kb = bootstrap.build_knowledge(load_settings())
+    doc = kb.get(doc_id)
+    if doc is None:
+        fail(say("no_document", doc_id=doc_id))
+    chunks = kb.chunks(doc_id)
+    if as_json:
+        echo_json({"document": asdict(doc), "chunks": [asdict(c) for c in chunks]})
+        return
+    for key, value in asdict(doc).items():
+        typer.echo(f"{key:>15}: {value}")
+    for c in chunks:
+        typer.echo(f"\n[{c.ordinal}] {c.section} {c.article or ''}\n{c.text}")
+
+
+@docs_cli.command("remove")
+def docs_remove(doc_id: str) -> None:
+    """Remove a document and all its chunks from the library."""
+    container = bootstrap.build(load_settings())
+    try:
+        with reporting():
+            doc = container.desk.remove_document(container.console_admin, doc_id)
+    finally:
+        container.close()
+    typer.echo(f"removed {doc.doc_id} {doc.file_name} 《{doc.title}》")
+
+
+@docs_cli.command("check")
+def docs_check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Fix what can be fixed and say what was done.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Verify the vector and keyword indexes against the document cards (exit 1 while
+    problems remain)."""
+    with reporting():
+        result = bootstrap.build_store(load_settings(), recover=False).check(repair=repair)
+    if as_json:
+        echo_json(result.as_dict())
+    else:
+        for line in _check_lines(result, repair):
+            typer.echo(line)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _check_lines(result: Any, repaired: bool) -> list[str]:
+    """The check as admins read it: what was repaired, each problem and its fix, a summary."""
+    lines = [f"repaired: {f.detail}" for f in result.repaired]
+    for finding in result.findings:
+        label = "problem" if finding.problem else "note"
+        where = f"{finding.file_name} ({finding.doc_id}): " if finding.doc_id else ""
+        lines.append(f"{label} [{finding.code}] {where}{finding.detail}")
+        if finding.problem and finding.fix:
+            lines.append(f"    --repair will {finding.fix}")
+    keywords = (
+        "keyword index rebuilt by every worker"
+        if result.keyword_items is None
+        else f"{result.keyword_items} keyword items"
+    )
+    counted = f"{result.documents} documents, {result.passages} passages, {keywords}"
+    if result.ok:
+        lines.append(f"checked {counted}: the library is consistent")
+    else:
+        hint = "" if repaired else "; run `qadesk docs check --repair`"
+        count = len(result.problems)
+        lines.append(f"checked {counted}: {count} problem{'s' if count != 1 else ''}{hint}")
+    for name in result.reingest():
+        lines.append(f"ingest again: {name}")
+    return lines
+
+
+@docs_cli.command("set")
 def docs_set(
     doc_id: Annotated[str, typer.Argument(help="The document (see `qadesk docs list`).")],
     kind: Annotated[
@@ -66,14 +153,12 @@ def docs_set(
         "checked_on": checked_on,
         "status_note": note,
     }
-    settings = Settings()
-    bootstrap.configure_logging(settings.log_level)
-    container = bootstrap.build(settings)
+    container = bootstrap.build(load_settings())
     try:
-        doc, flagged = container.desk.set_document(container.console_admin, doc_id, values)
-    except (QadeskError, ValueError) as exc:
-        typer.echo(f"error: {getattr(exc, 'detail', None) or exc}", err=True)
-        raise typer.Exit(1) from None
+        with reporting():
+            doc, flagged = container.desk.set_document(container.console_admin, doc_id, values)
+    except ValueError as exc:
+        fail(say("bad_value", detail=exc))
     finally:
         container.close()
     status = status_of(doc, date.today()).value
@@ -86,11 +171,10 @@ def docs_set(
         typer.echo(f"flagged for review: {', '.join(flagged)}")
 
 
+@docs_cli.command("status")
 def docs_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every document with its status today and the fields it is derived from."""
-    settings = Settings()
-    bootstrap.configure_logging(settings.log_level)
-    kb = bootstrap.build_knowledge(settings)
+    kb = bootstrap.build_knowledge(load_settings())
     today = date.today()
     rows: list[dict[str, Any]] = [
         {

