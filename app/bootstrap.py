@@ -219,11 +219,11 @@ def build(
 def command_desk(settings: Settings) -> Iterator[Desk]:
     """The desk for one command-line command (``qadesk tickets …``, ``faq``, ``experts``,
     ``stats``), closed when the command ends; its knowledge base opens only if the command
-    needs it (see ``app.lazy_library``)."""
-    from app.lazy_library import LazyLibrary
+    needs it (see ``app.lazy_knowledge``)."""
+    from app.lazy_knowledge import LazyKnowledge
 
-    library = LazyLibrary(lambda: build_knowledge(settings))
-    container = build(settings, knowledge=cast(KnowledgeBase, library))
+    knowledge = LazyKnowledge(lambda: build_knowledge(settings))
+    container = build(settings, knowledge=cast(KnowledgeBase, knowledge))
     try:
         yield container.desk
     finally:

@@ -110,7 +110,7 @@ def _real_records(index: Any) -> dict[str, list[Any]]:
 def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7) -> Any:
     """Yield (ids, texts, metas, vectors) per synthetic document until ``chunks`` are made."""
     from core.documents import Chunk, DocumentKind, SourceDocument
-    from knowledge import library
+    from knowledge import index_records
 
     rng = random.Random(seed)
     body = [i for i, m in enumerate(real["metas"]) if not m.get("is_card")]
@@ -148,12 +148,12 @@ def _synthetic_documents(real: dict[str, list[Any]], chunks: int, seed: int = 7)
             )
             ids.append(chunk.chunk_id)
             texts.append(chunk.text)
-            metas.append(library.chunk_metadata(doc, chunk))
+            metas.append(index_records.chunk_metadata(doc, chunk))
             vecs.append(vector)
         card = np.mean(vecs, axis=0)
-        ids.append(library.card_id(doc.doc_id))
-        texts.append(library.card_text(doc))
-        metas.append(library.card_metadata(doc))
+        ids.append(index_records.card_id(doc.doc_id))
+        texts.append(index_records.card_text(doc))
+        metas.append(index_records.card_metadata(doc))
         vecs.append(card / np.linalg.norm(card))
         made += size
         yield ids, texts, metas, vecs

@@ -23,7 +23,7 @@ from core.tickets import Ticket
 from desk import statistics
 from desk.api import IngestOutcome
 from desk.library_admin import DocumentPreview, LibraryAdmin
-from desk.ports import Library
+from desk.ports import Knowledge
 from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
 from desk.statistics import PeriodUnit, Statistics
@@ -56,7 +56,7 @@ class AdminConsole:
     """Mixed into ``desk.service.Desk``."""
 
     _store: EscalationStore
-    _knowledge: Library
+    _knowledge: Knowledge
     _library: LibraryAdmin
     _questions: QuestionRecorder
 

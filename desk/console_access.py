@@ -27,7 +27,7 @@ from core.people import Role, UserRef
 from core.ports import Clock
 from core.tickets import NotificationKind, Ticket
 from desk import texts
-from desk.ports import Library
+from desk.ports import Knowledge
 from desk.roles import require_admin, require_staff, with_name
 from escalation.faq import FaqRecord
 from escalation.people import Person
@@ -76,7 +76,7 @@ class ConsoleAccess:
 
     _store: EscalationStore
     _clock: Clock
-    _knowledge: Library
+    _knowledge: Knowledge
     _console_links: ConsoleLinks | None
     _reannounce_after: timedelta
 

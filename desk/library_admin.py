@@ -15,7 +15,7 @@ from core.people import UserRef
 from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
 from desk.api import IngestOutcome
-from desk.ports import IngestedFile, Ingestor, Library, Previewer
+from desk.ports import IngestedFile, Ingestor, Knowledge, Previewer
 from escalation.faq import FaqRecord
 from escalation.store import EscalationStore
 
@@ -81,7 +81,7 @@ def outcome_from(result: IngestedFile, sections: int) -> IngestOutcome:
 
 class LibraryAdmin:
     def __init__(
-        self, knowledge: Library, store: EscalationStore, ingest: Ingestor | None, clock: Clock
+        self, knowledge: Knowledge, store: EscalationStore, ingest: Ingestor | None, clock: Clock
     ) -> None:
         self._knowledge = knowledge
         self._store = store

@@ -11,7 +11,7 @@ from core.answers import Answer, FaqEntry
 from core.documents import Chunk, ParsedDocument, SourceDocument
 
 
-class Library(Protocol):
+class Knowledge(Protocol):
     def answer(self, question: str) -> Answer: ...
 
     def add_faq(self, entry: FaqEntry) -> FaqEntry: ...

@@ -28,7 +28,7 @@ from desk.console_access import ConsoleAccess, ConsoleLinks
 from desk.conversation import FOLLOW_UP_WITHIN, Conversations, understood
 from desk.deferred import DeferredQuestions
 from desk.library_admin import LibraryAdmin
-from desk.ports import Ingestor, Library
+from desk.ports import Ingestor, Knowledge
 from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
 from desk.spool import QuestionSpool
@@ -57,7 +57,7 @@ class Desk(ConsoleAccess, AdminConsole):
 
     def __init__(
         self,
-        knowledge: Library,
+        knowledge: Knowledge,
         store: EscalationStore,
         ingest: Ingestor | None = None,
         *,

@@ -20,7 +20,7 @@ import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
 from core.documents import SourceDocument
 from core.ports import Embedder
-from knowledge import clarify, decision, library, status
+from knowledge import clarify, decision, index_records, status
 from knowledge.composer import Candidate, compose, compose_escalation, compose_expert
 from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
@@ -205,7 +205,9 @@ class KnowledgeBase(KnowledgeStore):
     def _citations(self, ranked: Sequence[Scored]) -> list[Citation]:
         out: list[Citation] = []
         for cand in ranked[: self._max_citations]:
-            out.append(library.citation_from_meta(cand.chunk_id, cand.text, cand.meta, cand.score))
+            out.append(
+                index_records.citation_from_meta(cand.chunk_id, cand.text, cand.meta, cand.score)
+            )
         return out
 
     def _faq_answer(self, question: str, text: str, vector: Sequence[float]) -> Answer | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.indexes import KeywordIndex, VectorIndex
-from knowledge.library import context_text
+from knowledge.index_records import context_text
 from knowledge.question import QuestionParts, has_kind
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import weighted_coverage

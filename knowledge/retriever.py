@@ -18,7 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from core.answers import Citation
-from knowledge import decision, library
+from knowledge import decision, index_records
 from knowledge.answering import KnowledgeBase
 
 
@@ -53,6 +53,6 @@ class DeskRetriever(BaseRetriever):
             return [document_of(c) for c in prepared.early.citations[: self.k]]
         ranked = decision.rank(prepared.pool, self.knowledge.model.ranker)
         return [
-            document_of(library.citation_from_meta(c.chunk_id, c.text, c.meta, c.score))
+            document_of(index_records.citation_from_meta(c.chunk_id, c.text, c.meta, c.score))
             for c in ranked[: self.k]
         ]

@@ -29,7 +29,7 @@ from core.document_status import (
     status_of,
 )
 from core.documents import SourceDocument
-from knowledge.library import chinese_date
+from knowledge.index_records import chinese_date
 from knowledge.references import short_title
 from knowledge.retrieval import Scored
 

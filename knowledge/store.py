@@ -28,7 +28,7 @@ from core.answers import FaqEntry
 from core.documents import Chunk, SourceDocument
 from core.errors import DocumentNotFound, KnowledgeError
 from core.ports import Embedder
-from knowledge import consistency, library, recovery
+from knowledge import consistency, index_records, recovery
 from knowledge.keyword_index import KeywordIndex
 from knowledge.pending import STALE_SECONDS
 from knowledge.references import short_title
@@ -85,7 +85,7 @@ class KnowledgeStore:
         with self._lock:
             items = []
             for hit in self._committed_records():
-                tokens = tokenize(library.context_text(hit.metadata, hit.text))
+                tokens = tokenize(index_records.context_text(hit.metadata, hit.text))
                 items.append((hit.item_id, str(hit.metadata.get("doc_id", "")), tokens))
             for hit in self._index.get_all(self._index.faq):
                 items.append((hit.item_id, FAQ_GROUP, tokenize(hit.text)))
@@ -110,7 +110,7 @@ class KnowledgeStore:
         """Short title (产品质量法) → doc id, for direct article references."""
         if self._law_names is None:
             titles = {
-                library.document_from_meta(h.metadata).title: str(h.metadata["doc_id"])
+                index_records.document_from_meta(h.metadata).title: str(h.metadata["doc_id"])
                 for h in self._index.cards()
             }
             self._law_names = {short_title(t): d for t, d in titles.items()}
@@ -121,7 +121,7 @@ class KnowledgeStore:
         library version: a status an admin changed shows on this worker's next sync)."""
         if self._by_id is None:
             self._by_id = {
-                str(h.metadata["doc_id"]): library.document_from_meta(h.metadata)
+                str(h.metadata["doc_id"]): index_records.document_from_meta(h.metadata)
                 for h in self._index.cards()
             }
         return self._by_id
@@ -135,11 +135,11 @@ class KnowledgeStore:
             card = self._index.card(doc_id)
             if card is None or not card.metadata.get("is_card"):
                 raise DocumentNotFound(f"no document {doc_id}", doc_id=doc_id)
-            new, meta, text = library.edited_card(card.metadata, changes)
-            context = library.context_text(meta, text)
+            new, meta, text = index_records.edited_card(card.metadata, changes)
+            context = index_records.context_text(meta, text)
             self._index.upsert(self._index.chunks, [card.item_id], [text], [meta], [context])
             chunks = [
-                (h.item_id, library.context_text(h.metadata, h.text))
+                (h.item_id, index_records.context_text(h.metadata, h.text))
                 for h in self._index.document_chunks(doc_id)
             ]
             self._keywords.replace_group(
@@ -152,18 +152,18 @@ class KnowledgeStore:
     # --- DocumentStore ----------------------------------------------------------------------
     def get(self, doc_id: str) -> SourceDocument | None:
         card = self._index.card(doc_id)
-        return library.document_from_meta(card.metadata) if card else None
+        return index_records.document_from_meta(card.metadata) if card else None
 
     def find_by_file(self, file_name: str) -> SourceDocument | None:
         """The committed version of ``file_name`` (the newest, while a replacement finishes)."""
         hits = _newest_first(self._index.cards(file_name))
-        return library.document_from_meta(hits[0].metadata) if hits else None
+        return index_records.document_from_meta(hits[0].metadata) if hits else None
 
     def documents(self) -> list[SourceDocument]:
         """The committed documents, one per file name."""
         newest: dict[str, SourceDocument] = {}
         for hit in _newest_first(self._index.cards()):
-            doc = library.document_from_meta(hit.metadata)
+            doc = index_records.document_from_meta(hit.metadata)
             newest.setdefault(doc.file_name, doc)
         return sorted(newest.values(), key=lambda d: d.file_name)
 
@@ -172,7 +172,7 @@ class KnowledgeStore:
             return []  # not committed: not part of the library
         return sorted(
             (
-                library.chunk_from_meta(h.item_id, h.text, h.metadata)
+                index_records.chunk_from_meta(h.item_id, h.text, h.metadata)
                 for h in self._index.document_chunks(doc_id)
             ),
             key=lambda c: c.ordinal,
@@ -193,15 +193,15 @@ class KnowledgeStore:
                 document = replace(document, ingested_at=datetime.now(UTC).isoformat())
             previous = self.find_by_file(document.file_name)
             if previous is not None and previous.doc_id != document.doc_id:
-                document = library.carry_status(previous, document)  # an admin's values stay
+                document = index_records.carry_status(previous, document)  # an admin's values stay
             doc_id = document.doc_id
             ids = [c.chunk_id for c in chunks]
-            metas = [library.chunk_metadata(document, c) for c in chunks]
+            metas = [index_records.chunk_metadata(document, c) for c in chunks]
             texts = [c.text for c in chunks]
-            contexts = [library.context_text(m, t) for m, t in zip(metas, texts, strict=True)]
-            card_meta = {**library.card_metadata(document), CHUNK_COUNT: len(chunks)}
-            card = (library.card_id(doc_id), library.card_text(document), card_meta)
-            card_context = library.context_text(card_meta, card[1])
+            contexts = [index_records.context_text(m, t) for m, t in zip(metas, texts, strict=True)]
+            card_meta = {**index_records.card_metadata(document), CHUNK_COUNT: len(chunks)}
+            card = (index_records.card_id(doc_id), index_records.card_text(document), card_meta)
+            card_context = index_records.context_text(card_meta, card[1])
             self._write_version(document, (ids, texts, metas, contexts), card, card_context)
             for hit in self._index.cards(document.file_name):
                 if hit.metadata.get("doc_id") != doc_id:  # the versions it replaces
@@ -280,7 +280,7 @@ class KnowledgeStore:
             faq_id = existing.faq_id if existing else (entry.faq_id or uuid.uuid4().hex[:12])
             entry = replace(entry, faq_id=faq_id)
             self._index.upsert(
-                self._index.faq, [faq_id], [entry.question], [library.faq_metadata(entry)]
+                self._index.faq, [faq_id], [entry.question], [index_records.faq_metadata(entry)]
             )
             self._keywords.replace_group(
                 FAQ_GROUP, [*self._faq_tokens(), (faq_id, tokenize(entry.question))]
@@ -302,7 +302,7 @@ class KnowledgeStore:
 
     def faq_entries(self) -> list[FaqEntry]:
         return [
-            library.faq_from_meta(h.item_id, h.text, h.metadata)
+            index_records.faq_from_meta(h.item_id, h.text, h.metadata)
             for h in self._index.get_all(self._index.faq)
         ]
 
@@ -323,7 +323,7 @@ class KnowledgeStore:
         if not hits:
             return None
         hit = hits[0]
-        entry = library.faq_from_meta(hit.item_id, hit.text, hit.metadata)
+        entry = index_records.faq_from_meta(hit.item_id, hit.text, hit.metadata)
         return entry, hit.similarity, bigram_similarity(question, hit.text)
 
     # --- maintenance ------------------------------------------------------------------------
@@ -342,7 +342,7 @@ class KnowledgeStore:
                 texts = [h.text for h in hits]
                 metas = [dict(h.metadata) for h in hits]
                 embed = (
-                    [library.context_text(m, t) for m, t in zip(metas, texts, strict=True)]
+                    [index_records.context_text(m, t) for m, t in zip(metas, texts, strict=True)]
                     if ctx
                     else None
                 )

@@ -26,7 +26,7 @@ from typing import Any
 
 from core.errors import ModelMismatch
 from core.ports import Embedder
-from knowledge.library import card_id
+from knowledge.index_records import card_id
 from knowledge.pending import PendingWrites
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from app.cli import cli
 from core.answers import Decision
 from ingest.pipeline import IngestPipeline, IngestStatus
 from knowledge.answering import open_knowledge_base
+from knowledge.index_records import card_id
 from knowledge.keyword_index import KeywordIndex
-from knowledge.library import card_id
 from knowledge.pending import PendingWrite, this_writer
 from knowledge.tokens import tokenizer_id
 from knowledge.vector_index import CHUNK_COUNT, ChromaIndex

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.documents import Chunk, DocumentKind, SourceDocument
-from knowledge import library
+from knowledge import index_records
 from knowledge.keyword_index import KeywordIndex
 from knowledge.pending import PendingWrite, is_abandoned, process_alive, this_writer
 from knowledge.store import KnowledgeStore
@@ -96,7 +96,7 @@ def test_passages_without_a_card_are_never_returned(tmp_path: Path) -> None:
     store.put(done, done_chunks)
     half, chunks = document("d" * 16, 5, "half.md")
     index = store._index
-    metas = [library.chunk_metadata(half, c) for c in chunks[:3]]
+    metas = [index_records.chunk_metadata(half, c) for c in chunks[:3]]
     texts = [c.text for c in chunks[:3]]
     index.upsert(index.chunks, [c.chunk_id for c in chunks[:3]], texts, metas)
     vector = embedder.embed_query(chunks[0].text)
@@ -107,7 +107,7 @@ def test_passages_without_a_card_are_never_returned(tmp_path: Path) -> None:
     assert [d.file_name for d in store.documents()] == ["done.md"]
     assert store.find_by_file("half.md") is None and store.chunks(half.doc_id) == []
     store.sync(force=True)
-    assert set(store._keywords.entries()) == {library.card_id(done.doc_id)} | {
+    assert set(store._keywords.entries()) == {index_records.card_id(done.doc_id)} | {
         c.chunk_id for c in done_chunks
     }
     assert index.card(done.doc_id).metadata[CHUNK_COUNT] == 2  # type: ignore[union-attr]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import decision
+from knowledge.index_records import context_text
 from knowledge.judgement import find_cues
-from knowledge.library import context_text
 from knowledge.models import load_model
 from knowledge.question import analyse
 from knowledge.retrieval import FEATURES, Retriever

@@ -9,21 +9,21 @@ from typing import Any
 
 from core.answers import Answer, FaqEntry
 from core.documents import Chunk, SourceDocument
-from desk.ports import Library
+from desk.ports import Knowledge
 
 
-class LazyLibrary:
+class LazyKnowledge:
     """The knowledge base, opened on first use: listing tickets or printing statistics never
     loads the embedding model; answering with ``--publish`` does."""
 
-    def __init__(self, open_library: Callable[[], Library]) -> None:
-        self._open = open_library
-        self._library: Library | None = None
+    def __init__(self, open_knowledge: Callable[[], Knowledge]) -> None:
+        self._open = open_knowledge
+        self._knowledge: Knowledge | None = None
 
-    def _get(self) -> Library:
-        if self._library is None:
-            self._library = self._open()
-        return self._library
+    def _get(self) -> Knowledge:
+        if self._knowledge is None:
+            self._knowledge = self._open()
+        return self._knowledge
 
     def answer(self, question: str) -> Answer:
         return self._get().answer(question)
@@ -53,5 +53,5 @@ class LazyLibrary:
         return self._get().chunks(doc_id)
 
     def put(self, document: SourceDocument, chunks: Sequence[Chunk]) -> None:
-        library: Any = self._get()  # the real knowledge base is also the ingest store
-        library.put(document, chunks)
+        knowledge: Any = self._get()  # the real knowledge base is also the ingest store
+        knowledge.put(document, chunks)
