@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select
 
 from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
-from core.people import Domain, UserRef
+from core.people import UserRef
 from core.ports import Clock
-from core.tickets import Ticket, TicketStatus
+from core.tickets import Ticket
 from escalation.db import dialect_insert
-from escalation.records import user_from_row
 from escalation.schema import (
     audit_entries,
     console_login_attempts,
@@ -24,6 +23,7 @@ from escalation.schema import (
     ticket_notes,
     tickets,
 )
+from escalation.tickets import ticket_from_row
 
 # outbox status -> what the console shows
 DELIVERY_STATES = {
@@ -119,7 +119,7 @@ class ConsoleRepo:
             .order_by(tickets.c.created_at, tickets.c.id)
             .limit(limit)
         )
-        return [_queue_ticket(row) for row in self._conn.execute(query)]
+        return [ticket_from_row(row) for row in self._conn.execute(query)]
 
     def asker_messages(
         self, user_key: str, since: datetime, exclude: str, limit: int = 10
@@ -224,21 +224,6 @@ class ConsoleRepo:
                 set_={"password_hash": password_hash, "updated_at": now},
             )
         )
-
-
-def _queue_ticket(row: Any) -> Ticket:
-    data = row._mapping
-    return Ticket(
-        ticket_id=data["id"],
-        question=data["question"],
-        asker=user_from_row(data, "asker_"),
-        status=TicketStatus(data["status"]),
-        domain=Domain(data["domain"]),
-        created_at=data["created_at"],
-        claimed_by=data["claimed_by"],
-        claimed_by_name=data["claimed_by_name"],
-        claimed_at=data["claimed_at"],
-    )
 
 
 def _delivery(data: Any) -> DeliveryState:

@@ -36,8 +36,29 @@ class TicketEvent:
     detail: str = ""
 
 
-def _ticket(row: Any) -> Ticket:
+def ticket_from_row(row: Any) -> Ticket:
+    """A ticket from a row of ``tickets`` joined with its asker (columns ``asker_*``); a query
+    that selects only some columns (the console's queue) leaves the others at their defaults."""
     data = row._mapping
+    optional = {
+        name: data[name]
+        for name in (
+            "draft_answer",
+            "claimed_by",
+            "claimed_by_name",
+            "answer",
+            "answered_by",
+            "published_faq_id",
+            "claimed_at",
+            "answered_at",
+            "closed_at",
+            "updated_at",
+            "reopen_count",
+        )
+        if name in data
+    }
+    if "passages" in data:
+        optional["passages"] = citations_from_json(data["passages"])
     return Ticket(
         ticket_id=data["id"],
         question=data["question"],
@@ -45,18 +66,7 @@ def _ticket(row: Any) -> Ticket:
         status=TicketStatus(data["status"]),
         domain=Domain(data["domain"]),
         created_at=data["created_at"],
-        draft_answer=data["draft_answer"],
-        passages=citations_from_json(data["passages"]),
-        claimed_by=data["claimed_by"],
-        claimed_by_name=data["claimed_by_name"],
-        answer=data["answer"],
-        answered_by=data["answered_by"],
-        published_faq_id=data["published_faq_id"],
-        claimed_at=data["claimed_at"],
-        answered_at=data["answered_at"],
-        closed_at=data["closed_at"],
-        updated_at=data["updated_at"],
-        reopen_count=data["reopen_count"],
+        **optional,
     )
 
 
@@ -76,7 +86,7 @@ class TicketRepo:
         row = self._conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
         if row is None:
             raise TicketNotFound(f"ticket {ticket_id}", ticket_id=ticket_id)
-        return _ticket(row)
+        return ticket_from_row(row)
 
     def find(
         self,
@@ -97,7 +107,7 @@ class TicketRepo:
             query = query.where(tickets.c.asker_key == asker.key)
         if claimed_by is not None:
             query = query.where(tickets.c.claimed_by == claimed_by.key)
-        return [_ticket(row) for row in self._conn.execute(query)]
+        return [ticket_from_row(row) for row in self._conn.execute(query)]
 
     def find_repeat(self, asker: UserRef, question: str) -> Ticket | None:
         """The asker's open or claimed ticket asking the same thing, if any."""
