@@ -30,7 +30,7 @@ from desk.statistics import PeriodUnit, Statistics
 from escalation.breakdown import BreakdownRepo
 from escalation.faq import FaqRecord
 from escalation.interactions import InteractionKind
-from escalation.question_log import LOW_CONFIDENCE, Outcome, QuestionLogRepo, QuestionPage
+from escalation.question_log import QuestionLogRepo, QuestionPage, QuestionQuery
 from escalation.store import EscalationStore
 from escalation.tickets import ACTIVE
 from knowledge import status as document_status
@@ -61,31 +61,16 @@ class AdminConsole:
     _questions: QuestionRecorder
 
     # --- question log -----------------------------------------------------------------------
-    def question_log(
-        self,
-        admin: UserRef,
-        *,
-        outcome: Outcome | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        channel: str | None = None,
-        low_below: float = LOW_CONFIDENCE,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> QuestionPage:
-        """Questions put to the desk, newest first, filtered (see ``Outcome``), a page of at
-        most ``limit`` (≤ 200) from ``offset``."""
+    def question_log(self, admin: UserRef, query: QuestionQuery | None = None) -> QuestionPage:
+        """Questions put to the desk, newest first, as ``query`` selects them (everything, by
+        default); a page of at most ``MAX_PAGE``."""
         require_admin(self._store, admin)
+        query = query or QuestionQuery()
+        query = replace(
+            query, limit=min(max(1, query.limit), MAX_PAGE), offset=max(0, query.offset)
+        )
         with self._store.reading() as tx:
-            return QuestionLogRepo(tx.connection).find(
-                outcome=outcome,
-                since=since,
-                until=until,
-                channel=channel,
-                low_below=low_below,
-                limit=min(max(1, limit), MAX_PAGE),
-                offset=max(0, offset),
-            )
+            return QuestionLogRepo(tx.connection).find(query)
 
     def open_ticket_for(self, admin: UserRef, interaction_id: int) -> Ticket:
         """An admin sends a logged question to an expert for its asker (with the desk's answer

@@ -73,29 +73,35 @@ def outcome_condition(outcome: Outcome, low_below: float = LOW_CONFIDENCE) -> Co
     return and_(c.decision == "answer", c.confidence < low_below)
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionQuery:
+    """Which questions of the log: asked ``since`` ≤ at < ``until``, on ``channel`` (its name:
+    ``telegram``, ``wechat``, ``console``), matching ``outcome`` (an answer counts as low
+    confidence below ``low_below``); a page of ``limit`` from ``offset``, newest first."""
+
+    outcome: Outcome | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    channel: str | None = None
+    low_below: float = LOW_CONFIDENCE
+    limit: int = 50
+    offset: int = 0
+
+
 class QuestionLogRepo:
     """Read the log, inside one (read) transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self._conn = connection
 
-    def find(
-        self,
-        *,
-        outcome: Outcome | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        channel: str | None = None,
-        low_below: float = LOW_CONFIDENCE,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> QuestionPage:
-        """Questions newest first, ``since`` ≤ asked < ``until``, of ``channel`` (its name:
-        ``telegram``, ``wechat``, ``console``), matching ``outcome``."""
+    def find(self, query: QuestionQuery) -> QuestionPage:
+        """The questions ``query`` selects, newest first."""
+        outcome, since, until, channel = query.outcome, query.since, query.until, query.channel
+        limit, offset = max(1, query.limit), max(0, query.offset)
         c = interactions.c
         where: ColumnElement[bool] = and_(c.kind == InteractionKind.ASK.value, true())
         if outcome is not None:
-            where = and_(where, outcome_condition(outcome, low_below))
+            where = and_(where, outcome_condition(outcome, query.low_below))
         if since is not None:
             where = and_(where, c.created_at >= since)
         if until is not None:
@@ -118,8 +124,8 @@ class QuestionLogRepo:
             .select_from(joined)
             .where(where)
             .order_by(c.created_at.desc(), c.id.desc())
-            .limit(max(1, limit))
-            .offset(max(0, offset))
+            .limit(limit)
+            .offset(offset)
         )
         return QuestionPage([_logged(r._mapping) for r in rows], int(total), offset, limit)
 

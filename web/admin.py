@@ -30,7 +30,7 @@ from desk import texts
 from desk.admin import CHINA
 from desk.library_admin import PreviewOutdated
 from desk.statistics import PeriodUnit, Statistics, csv_report
-from escalation.question_log import Outcome
+from escalation.question_log import Outcome, QuestionQuery
 from escalation.records import user_from_key
 from web import charts, document_status
 from web.auth import ConsoleUser, console_desk, require_admin
@@ -205,9 +205,7 @@ async def questions(request: Request) -> Response:
     channel = q.get("channel") if q.get("channel") in {c.value for c in Channel} else None
     since, until = _day(q.get("since")), _day(q.get("until"))
     page = max(1, int(q["page"])) if q.get("page", "").isdigit() else 1
-    found = await _call(
-        console_desk(request).question_log,
-        user.user,
+    query = QuestionQuery(
         outcome=outcome,
         since=_moment(since) if since else None,
         until=_moment(until + timedelta(days=1)) if until else None,
@@ -215,6 +213,7 @@ async def questions(request: Request) -> Response:
         limit=PAGE,
         offset=(page - 1) * PAGE,
     )
+    found = await _call(console_desk(request).question_log, user.user, query)
     filters = {
         "outcome": outcome.value if outcome else "",
         "channel": channel or "",

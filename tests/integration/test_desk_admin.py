@@ -17,7 +17,7 @@ from core.people import Channel, UserRef
 from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
 from desk.statistics import PeriodUnit
-from escalation.question_log import Outcome
+from escalation.question_log import Outcome, QuestionQuery
 from escalation.store import EscalationStore
 from tests.fakes.clock import START, FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database
@@ -59,24 +59,27 @@ def test_the_log_lists_every_question_newest_first_with_what_the_desk_did(desk: 
 
 
 def test_the_log_filters_by_outcome_channel_and_period(desk: Desk) -> None:
-    answered = desk.question_log(ADMIN, outcome=Outcome.ANSWERED)
+    answered = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.ANSWERED))
     assert [r.question for r in answered.rows] == [ANSWERABLE, ANSWERABLE]
-    escalated = desk.question_log(ADMIN, outcome=Outcome.ESCALATED)
+    escalated = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.ESCALATED))
     assert escalated.total == 3 and all(r.ticket_id for r in escalated.rows)
-    thumbs_down = desk.question_log(ADMIN, outcome=Outcome.NOT_HELPFUL)
+    thumbs_down = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.NOT_HELPFUL))
     assert [r.user_key for r in thumbs_down.rows] == [B.key]
-    low = desk.question_log(ADMIN, outcome=Outcome.LOW_CONFIDENCE, low_below=1.01)
+    low = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.LOW_CONFIDENCE, low_below=1.01))
     assert low.total == 2
-    assert desk.question_log(ADMIN, outcome=Outcome.LOW_CONFIDENCE, low_below=0.0).total == 0
-    wechat = desk.question_log(ADMIN, channel="wechat")
+    assert (
+        desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.LOW_CONFIDENCE, low_below=0.0)).total
+        == 0
+    )
+    wechat = desk.question_log(ADMIN, QuestionQuery(channel="wechat"))
     assert {r.user_key for r in wechat.rows} == {B.key} and wechat.total == 2
-    later = desk.question_log(ADMIN, since=at(2), until=at(3))
+    later = desk.question_log(ADMIN, QuestionQuery(since=at(2), until=at(3)))
     assert [r.question for r in later.rows] == [TOYS]
 
 
 def test_the_log_comes_a_page_at_a_time(desk: Desk) -> None:
-    first = desk.question_log(ADMIN, limit=4)
-    second = desk.question_log(ADMIN, limit=4, offset=4)
+    first = desk.question_log(ADMIN, QuestionQuery(limit=4))
+    second = desk.question_log(ADMIN, QuestionQuery(limit=4, offset=4))
     assert (len(first.rows), first.has_next, len(second.rows), second.has_next) == (
         4,
         True,
@@ -88,7 +91,7 @@ def test_the_log_comes_a_page_at_a_time(desk: Desk) -> None:
 
 
 def test_an_admin_opens_a_ticket_for_a_logged_answer_once(desk: Desk) -> None:
-    answered = desk.question_log(ADMIN, outcome=Outcome.NOT_HELPFUL).rows[0]
+    answered = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.NOT_HELPFUL)).rows[0]
     ticket = desk.open_ticket_for(ADMIN, answered.interaction_id)
     assert ticket.status is TicketStatus.OPEN
     assert ticket.asker.key == B.key and ticket.question == ANSWERABLE
@@ -98,7 +101,7 @@ def test_an_admin_opens_a_ticket_for_a_logged_answer_once(desk: Desk) -> None:
     with desk.store.reading() as tx:
         kinds = [r.notification.kind for r in tx.outbox.records(ticket_id=ticket.ticket_id)]
     assert kinds.count(NotificationKind.NEW_TICKET) == 1  # the expert hears of it once
-    logged = desk.question_log(ADMIN, outcome=Outcome.ESCALATED)
+    logged = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.ESCALATED))
     assert answered.interaction_id in {r.interaction_id for r in logged.rows}
     entries = desk.audit_log(ADMIN)
     assert any(
@@ -116,7 +119,7 @@ def test_a_question_answered_from_an_expert_entry_can_go_to_an_expert_again(desk
 
 
 def test_only_admins_read_the_log_open_tickets_or_statistics(desk: Desk) -> None:
-    row = desk.question_log(ADMIN, outcome=Outcome.ANSWERED).rows[0]
+    row = desk.question_log(ADMIN, QuestionQuery(outcome=Outcome.ANSWERED)).rows[0]
     for who in (EXPERT, A):
         with pytest.raises(NotPermitted):
             desk.question_log(who)
