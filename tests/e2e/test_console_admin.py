@@ -67,13 +67,6 @@ def served(tmp_path: Path, e5_embedder: Any) -> Iterator[ConsoleServer]:
         yield server
 
 
-def sign_in(browser: Browser, server: ConsoleServer, user: dict[str, Any]) -> None:
-    browser.open(server.login_link(user))
-    browser.click("#login-button")
-    browser.wait_url("/console/queue")
-    browser.wait_text(user["first_name"], "header")
-
-
 def upload(browser: Browser, path: Path) -> None:
     """Choose the file, preview it, and wait for the preview."""
     browser.find("#upload-file").send_keys(str(path))
@@ -103,7 +96,7 @@ def test_an_admin_keeps_the_library_reads_the_log_and_the_statistics(served, tmp
     served.ask(ASKER, "出口到欧盟的玩具需要做哪些认证？")
 
     with chromium(tmp_path, name="admin") as browser:
-        sign_in(browser, served, ADMIN)
+        served.sign_in(browser, ADMIN)
         admin = f"{served.console}/admin"
 
         # 文档库: upload a PDF, preview, confirm
@@ -253,7 +246,7 @@ def test_an_expert_on_an_admin_page_gets_403(served, tmp_path):
         browser.open(f"{served.console}/admin/stats")  # no session yet: the sign-in page
         browser.wait_url("/console/login")
         assert "next=/console/admin/stats" in browser.url
-        sign_in(browser, served, WANG)
+        served.sign_in(browser, WANG)
         assert "文档库" not in browser.text("header nav")
         browser.open(f"{served.console}/admin/library")
         browser.wait_text("没有权限", "main")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.browser import Browser, chromium
+from tests.fakes.browser import chromium
 from tests.fakes.console_server import ConsoleServer, console_server, telegram_ref
 from tests.fakes.telegram_harness import tg_user
 
@@ -58,13 +58,6 @@ def served(tmp_path: Path, e5_embedder: Any) -> Iterator[ConsoleServer]:
         yield server
 
 
-def sign_in(browser: Browser, server: ConsoleServer, user: dict[str, Any]) -> None:
-    browser.open(server.login_link(user))
-    browser.click("#login-button")
-    browser.wait_url("/console/queue")
-    browser.wait_text(user["first_name"], "header")
-
-
 def document(server: ConsoleServer, file_name: str) -> Any:
     admin = telegram_ref(ADMIN)
     return next(d for d in server.desk.documents(admin) if d.file_name == file_name)
@@ -83,7 +76,7 @@ def test_an_admin_marks_a_document_superseded_on_the_library_page(served, tmp_pa
     assert [f.entry.faq_id for f in served.desk.removal(admin_ref, old.doc_id)[1]] == [entry.faq_id]
 
     with chromium(tmp_path, name="admin") as browser:
-        sign_in(browser, served, ADMIN)
+        served.sign_in(browser, ADMIN)
         admin = f"{served.console}/admin"
         browser.open(f"{admin}/library")
         browser.wait_text("现行有效", f"#doc-{old.doc_id} .doc-status")
@@ -186,7 +179,7 @@ def test_the_question_log_shows_a_follow_up_as_completed_and_a_clarifying_round(
     [vague] = [r for r in rows if r.decision == "clarify"]
 
     with chromium(tmp_path, name="admin") as browser:
-        sign_in(browser, served, ADMIN)
+        served.sign_in(browser, ADMIN)
         log = f"{served.console}/admin/questions"
         browser.open(log)
         row = browser.wait_text(

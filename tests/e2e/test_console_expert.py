@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from core.people import Channel, UserRef
-from tests.fakes.browser import PHONE, Browser, chromium
+from tests.fakes.browser import PHONE, chromium
 from tests.fakes.console_server import ConsoleServer, console_server, telegram_ref
 from tests.fakes.telegram_harness import tg_user
 
@@ -57,16 +57,6 @@ def served(tmp_path: Path, e5_embedder: Any) -> Iterator[ConsoleServer]:
         yield server
 
 
-def sign_in(browser: Browser, server: ConsoleServer, user: dict[str, Any]) -> str:
-    link = server.login_link(user)
-    browser.open(link)
-    browser.wait_for("#login-button")
-    browser.click("#login-button")
-    browser.wait_url("/console/queue")
-    browser.wait_text(user["first_name"], "header")
-    return link
-
-
 def escalate(server: ConsoleServer, user: dict[str, Any], question: str) -> int:
     """``user`` asks; when the desk answers by itself, they press 转人工专家. The ticket id."""
     server.ask(user, question)
@@ -81,7 +71,7 @@ def escalate(server: ConsoleServer, user: dict[str, Any], question: str) -> int:
 
 def test_an_expert_works_a_ticket_from_arrival_to_faq_in_the_browser(served, tmp_path):
     with chromium(tmp_path, name="wang") as wang, chromium(tmp_path, name="li") as li:
-        link = sign_in(wang, served, WANG)
+        link = served.sign_in(wang, WANG)
         wang.wait_text("目前没有待处理的问题", "#queue-rows")
         wang.screenshot("01-queue-empty")
         wang.script("window.sameDocument = 'yes'")
@@ -93,7 +83,7 @@ def test_an_expert_works_a_ticket_from_arrival_to_faq_in_the_browser(served, tmp
         assert QUESTION in wang.text(row) and "待认领" in wang.text(row)
         wang.screenshot("02-queue-new-ticket")
 
-        sign_in(li, served, LI)
+        served.sign_in(li, LI)
         li.wait_for(f"#claim-{ticket_id}")
         li.script("document.getElementById('queue-rows').removeAttribute('hx-trigger')")
 

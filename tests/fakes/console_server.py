@@ -58,6 +58,17 @@ class ConsoleServer:
         assert found, sent.plain
         return found.group(0)
 
+    def sign_in(self, browser: Any, user: dict[str, Any]) -> str:
+        """``user`` signs in with the link the bot sent them and lands on the queue, their
+        name in the header; the link used."""
+        link = self.login_link(user)
+        browser.open(link)
+        browser.wait_for("#login-button")
+        browser.click("#login-button")
+        browser.wait_url("/console/queue")
+        browser.wait_text(user["first_name"], "header")
+        return link
+
     def last_id(self, chat_id: int) -> int:
         sent = self.api.messages(chat_id)
         return sent[-1].message_id if sent else 0
