@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from pydantic import SecretStr
+
 import prompts
 from app.settings import Settings
 from core.people import Channel, UserRef
@@ -22,11 +24,17 @@ from knowledge.answering import KnowledgeBase, open_knowledge_base
 from knowledge.models import AnswerModel, load_model
 
 if TYPE_CHECKING:  # imported where built, so the CLI's cheap commands stay cheap
+    from langchain_core.language_models import BaseChatModel
+    from starlette.applications import Starlette
+
+    from bot.channel import ChannelRuntime
+    from desk.console_access import ConsoleLinks
     from desk.service import Desk
     from escalation.dispatcher import Dispatcher
     from escalation.store import EscalationStore
     from ingest.pipeline import IngestPipeline
     from knowledge.llm_composer import LlmComposer
+    from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +109,7 @@ def build_knowledge(
     )
 
 
-def build_store(settings: Settings, *, recover: bool = True) -> Any:
+def build_store(settings: Settings, *, recover: bool = True) -> KnowledgeStore:
     """The library's document store alone (no answering), e.g. to check it as it is."""
     from knowledge.store import open_store
 
@@ -114,7 +122,7 @@ def build_store(settings: Settings, *, recover: bool = True) -> Any:
     )
 
 
-def build_pipeline(settings: Settings, store: Any) -> IngestPipeline:
+def build_pipeline(settings: Settings, store: KnowledgeStore | KnowledgeBase) -> IngestPipeline:
     from ingest.pipeline import IngestPipeline
 
     return IngestPipeline(store, **ingest_budget(settings))
@@ -177,7 +185,7 @@ def build(
     knowledge: KnowledgeBase | None = None,
     reindex: bool = False,
     bulk: bool = False,
-    chat_model: Any = None,
+    chat_model: BaseChatModel | None = None,
 ) -> Container:
     """The whole desk: knowledge base, ingestion, escalation store (migrated), the service.
     ``chat_model`` (a LangChain chat model) replaces the configured LLM endpoint."""
@@ -230,7 +238,7 @@ def command_desk(settings: Settings) -> Iterator[Desk]:
         container.close()
 
 
-def console_links(settings: Settings) -> Any:
+def console_links(settings: Settings) -> ConsoleLinks | None:
     """How the desk signs console login links; None when the console is off (the settings
     do not load with the console on and no secret, or a short one)."""
     if not settings.console_enabled:
@@ -242,7 +250,7 @@ def console_links(settings: Settings) -> Any:
     return ConsoleLinks(secret, base, timedelta(minutes=settings.console_link_minutes))
 
 
-def build_console(settings: Settings, container: Container) -> Any:
+def build_console(settings: Settings, container: Container) -> Starlette | None:
     """The console's ASGI app for ``qadesk serve`` (None when the console is off)."""
     links = console_links(settings)
     if links is None:
@@ -271,7 +279,9 @@ def composed_channels(settings: Settings) -> tuple[Channel, ...]:
     return tuple(channels)
 
 
-def build_composer(settings: Settings, chat_model: Any = None) -> LlmComposer | None:
+def build_composer(
+    settings: Settings, chat_model: BaseChatModel | None = None
+) -> LlmComposer | None:
     """The optional LLM composer (``knowledge.llm_composer``): ``chat_model``, or ``ChatOpenAI``
     at ``QADESK_LLM_BASE_URL``; None without either (LangChain is then not even imported)."""
     if chat_model is None:
@@ -292,9 +302,9 @@ def build_composer(settings: Settings, chat_model: Any = None) -> LlmComposer | 
     return LlmComposer(chat_model, timeout_s=settings.llm_timeout_s)
 
 
-def build_channels(settings: Settings, container: Container) -> list[Any]:
+def build_channels(settings: Settings, container: Container) -> list[ChannelRuntime]:
     """The channel runtimes the settings enable (each implements bot.channel.ChannelRuntime)."""
-    channels: list[Any] = []
+    channels: list[ChannelRuntime] = []
     if settings.telegram_token:
         from bot.telegram.runtime import build_telegram_channel
 
@@ -329,7 +339,7 @@ def build_channels(settings: Settings, container: Container) -> list[Any]:
     return channels
 
 
-def notifiers(container: Container, channels: list[Any]) -> dict[str, Notifier]:
+def notifiers(container: Container, channels: list[ChannelRuntime]) -> dict[str, Notifier]:
     """One notifier per channel name; console users are reached through the log."""
     from escalation.notifiers import LogNotifier
 
@@ -339,5 +349,5 @@ def notifiers(container: Container, channels: list[Any]) -> dict[str, Notifier]:
     return found
 
 
-def _secret(value: Any) -> str | None:
+def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
