@@ -24,7 +24,6 @@ from knowledge.answering import KnowledgeBase, open_knowledge_base
 from knowledge.models import AnswerModel, load_model
 
 if TYPE_CHECKING:  # imported where built, so the CLI's cheap commands stay cheap
-    from langchain_core.language_models import BaseChatModel
     from starlette.applications import Starlette
 
     from bot.channel import ChannelRuntime
@@ -33,7 +32,7 @@ if TYPE_CHECKING:  # imported where built, so the CLI's cheap commands stay chea
     from escalation.dispatcher import Dispatcher
     from escalation.store import EscalationStore
     from ingest.pipeline import IngestPipeline
-    from knowledge.llm_composer import LlmComposer
+    from knowledge.llm_composer import ChatModel, LlmComposer
     from knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -185,7 +184,7 @@ def build(
     knowledge: KnowledgeBase | None = None,
     reindex: bool = False,
     bulk: bool = False,
-    chat_model: BaseChatModel | None = None,
+    chat_model: ChatModel | None = None,
 ) -> Container:
     """The whole desk: knowledge base, ingestion, escalation store (migrated), the service.
     ``chat_model`` (a LangChain chat model) replaces the configured LLM endpoint."""
@@ -279,9 +278,7 @@ def composed_channels(settings: Settings) -> tuple[Channel, ...]:
     return tuple(channels)
 
 
-def build_composer(
-    settings: Settings, chat_model: BaseChatModel | None = None
-) -> LlmComposer | None:
+def build_composer(settings: Settings, chat_model: ChatModel | None = None) -> LlmComposer | None:
     """The optional LLM composer (``knowledge.llm_composer``): ``chat_model``, or ``ChatOpenAI``
     at ``QADESK_LLM_BASE_URL``; None without either (LangChain is then not even imported)."""
     if chat_model is None:

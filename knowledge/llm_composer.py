@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import Runnable
 
+    ChatModel = BaseChatModel  # what the composer takes: any LangChain chat model
+
 log = logging.getLogger(__name__)
 
 EXTRACTIVE = "extractive"
