@@ -179,7 +179,8 @@ class Settings(BaseSettings):
         """Every entry is a ``channel:user_id`` (experts: with known domains), or the settings
         do not load: a typo is reported at start-up, naming the variable and the entry."""
         from core.errors import ConfigurationError
-        from escalation.records import parse_person_spec, user_from_key
+        from core.people import user_from_key
+        from escalation.records import parse_person_spec
 
         for spec in value:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -69,3 +70,17 @@ class FaqEntry:
     approved_by: str = ""
     approved_at: str = ""  # ISO timestamp
     ticket_id: int | None = None
+
+
+class FaqStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class FaqRecord:
+    entry: FaqEntry
+    status: FaqStatus
+    flagged: bool
+    flag_reason: str
+    updated_at: datetime

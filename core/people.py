@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.errors import ConfigurationError
+
 
 class Channel(StrEnum):
     TELEGRAM = "telegram"
@@ -60,3 +62,36 @@ class IncomingMessage:
     user: UserRef
     text: str
     message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user: UserRef
+    role: Role
+    domains: tuple[Domain, ...] = ()
+
+    @property
+    def is_staff(self) -> bool:
+        """Experts and admins may claim and answer tickets."""
+        return self.role in (Role.EXPERT, Role.ADMIN)
+
+    @property
+    def takes_tickets(self) -> bool:
+        """Whether new tickets are announced to this person: experts, and admins who listed
+        domains of their own."""
+        return self.role == Role.EXPERT or (self.role == Role.ADMIN and bool(self.domains))
+
+    def covers(self, domain: Domain) -> bool:
+        """An expert without domains covers them all."""
+        return not self.domains or domain in self.domains
+
+
+def user_from_key(key: str, display_name: str | None = None) -> UserRef:
+    """``"telegram:123"`` → ``UserRef(TELEGRAM, "123")``; raises ConfigurationError if malformed."""
+    channel, sep, user_id = key.strip().partition(":")
+    if not sep or not user_id:
+        raise ConfigurationError(f"not a channel:user_id key: {key!r}")
+    try:
+        return UserRef(Channel(channel.strip().lower()), user_id.strip(), None, display_name)
+    except ValueError:
+        raise ConfigurationError(f"unknown channel in {key!r}") from None

@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from core.answers import Citation
+from core.answers import Citation, FaqRecord
 from core.document_status import status_of
 from core.documents import SourceDocument
 from core.errors import DocumentNotFound, InvalidQuestion, NotPermitted
 from core.people import UserRef
+from core.question_log import QuestionPage, QuestionQuery
 from core.tickets import Ticket
 from desk import statistics
 from desk.api import IngestOutcome
@@ -28,9 +29,8 @@ from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
 from desk.statistics import PeriodUnit, Statistics
 from escalation.breakdown import BreakdownRepo
-from escalation.faq import FaqRecord
 from escalation.interactions import InteractionKind
-from escalation.question_log import QuestionLogRepo, QuestionPage, QuestionQuery
+from escalation.question_log import QuestionLogRepo
 from escalation.store import EscalationStore
 from escalation.tickets import ACTIVE
 from knowledge import status as document_status

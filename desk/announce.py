@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from core.people import UserRef
+from core.people import Person, UserRef
 from core.tickets import NotificationKind, Ticket
 from desk import texts
-from escalation.people import Person
 from escalation.store import Transaction
 
 

@@ -20,17 +20,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 import prompts
-from core.answers import Citation
+from core.answers import Citation, FaqRecord
 from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
 from core.errors import InvalidQuestion, LoginRefused, NotPermitted
-from core.people import Role, UserRef
+from core.people import Person, Role, UserRef
 from core.ports import Clock
 from core.tickets import NotificationKind, Ticket
 from desk import texts
 from desk.ports import Knowledge
 from desk.roles import require_admin, require_staff, with_name
-from escalation.faq import FaqRecord
-from escalation.people import Person
 from escalation.store import EscalationStore, Transaction
 from escalation.tickets import ACTIVE
 

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.answers import FaqEntry
+from core.answers import FaqEntry, FaqRecord
 from core.documents import Chunk, SourceDocument
 from core.errors import DocumentNotFound, IngestError, InvalidTransition, NotPermitted
 from core.people import UserRef
@@ -16,7 +16,6 @@ from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
 from desk.api import IngestOutcome
 from desk.ports import IngestedFile, Ingestor, Knowledge, Previewer
-from escalation.faq import FaqRecord
 from escalation.store import EscalationStore
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import prompts
 from core.errors import InvalidTransition, NotPermitted
-from core.people import Domain, Role, UserRef
-from escalation.people import Person
+from core.people import Domain, Person, Role, UserRef
 from escalation.store import EscalationStore
 
 log = logging.getLogger(__name__)

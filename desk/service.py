@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import prompts
-from core.answers import Answer, Decision, EscalationReason, FaqEntry
+from core.answers import Answer, Decision, EscalationReason, FaqEntry, FaqRecord
 from core.documents import SourceDocument
 from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
-from core.people import Channel, Domain, Role, UserRef
+from core.people import Channel, Domain, Person, Role, UserRef
 from core.ports import Clock
 from core.text import strip_invisible
 from core.tickets import Ticket, TicketStatus
@@ -32,9 +32,7 @@ from desk.ports import Ingestor, Knowledge
 from desk.questions import QuestionRecorder
 from desk.roles import require_admin, require_staff, with_name
 from desk.spool import QuestionSpool
-from escalation.faq import FaqRecord
 from escalation.interactions import InteractionKind
-from escalation.people import Person
 from escalation.store import EscalationStore, Transaction
 from escalation.tickets import ACTIVE, TicketEvent
 

@@ -7,31 +7,15 @@ replaced or removed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from core.answers import FaqEntry
+from core.answers import FaqEntry, FaqRecord, FaqStatus
 from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.schema import as_utc, faq_entries, faq_sources
-
-
-class FaqStatus(StrEnum):
-    ACTIVE = "active"
-    WITHDRAWN = "withdrawn"
-
-
-@dataclass(frozen=True, slots=True)
-class FaqRecord:
-    entry: FaqEntry
-    status: FaqStatus
-    flagged: bool
-    flag_reason: str
-    updated_at: datetime
 
 
 class FaqRepo:

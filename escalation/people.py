@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, or_, select, update
 
-from core.people import Domain, Role, UserRef
+from core.people import Domain, Person, Role, UserRef
 from core.ports import Clock
 from escalation.db import dialect_insert
 from escalation.records import domains_from_text, domains_to_text, user_from_row
 from escalation.schema import people
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    user: UserRef
-    role: Role
-    domains: tuple[Domain, ...] = ()
-
-    @property
-    def is_staff(self) -> bool:
-        """Experts and admins may claim and answer tickets."""
-        return self.role in (Role.EXPERT, Role.ADMIN)
-
-    @property
-    def takes_tickets(self) -> bool:
-        """Whether new tickets are announced to this person: experts, and admins who listed
-        domains of their own."""
-        return self.role == Role.EXPERT or (self.role == Role.ADMIN and bool(self.domains))
-
-    def covers(self, domain: Domain) -> bool:
-        """An expert without domains covers them all."""
-        return not self.domains or domain in self.domains
 
 
 def _person(row: Any) -> Person:

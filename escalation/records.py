@@ -8,18 +8,7 @@ from typing import Any
 
 from core.answers import Citation
 from core.errors import ConfigurationError
-from core.people import Channel, Domain, UserRef
-
-
-def user_from_key(key: str, display_name: str | None = None) -> UserRef:
-    """``"telegram:123"`` → ``UserRef(TELEGRAM, "123")``; raises ConfigurationError if malformed."""
-    channel, sep, user_id = key.strip().partition(":")
-    if not sep or not user_id:
-        raise ConfigurationError(f"not a channel:user_id key: {key!r}")
-    try:
-        return UserRef(Channel(channel.strip().lower()), user_id.strip(), None, display_name)
-    except ValueError:
-        raise ConfigurationError(f"unknown channel in {key!r}") from None
+from core.people import Channel, Domain, UserRef, user_from_key
 
 
 def user_from_row(row: Mapping[str, Any], prefix: str = "") -> UserRef:

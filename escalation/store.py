@@ -26,7 +26,7 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 
 from core.errors import StoreUnavailable
-from core.people import Role
+from core.people import Person, Role, user_from_key
 from core.ports import Clock, SystemClock
 from core.tickets import Notification
 from escalation.channel_memory import ChannelMemoryRepo
@@ -36,8 +36,8 @@ from escalation.db import BUSY_TIMEOUT_S, is_sqlite, make_engine, probe, read_on
 from escalation.faq import FaqRepo
 from escalation.interactions import InteractionRepo
 from escalation.outbox import OutboxRepo
-from escalation.people import PeopleRepo, Person
-from escalation.records import parse_person_spec, user_from_key
+from escalation.people import PeopleRepo
+from escalation.records import parse_person_spec
 from escalation.retry import Breaker, RetryPolicy, describe, is_outage, run_with_retry
 from escalation.spooled import SpooledRepo
 from escalation.stats import StatsRepo

@@ -25,13 +25,12 @@ from starlette.routing import BaseRoute, Route
 import prompts
 from core.documents import DocumentKind
 from core.errors import ConfigurationError, IngestError, InvalidTransition
-from core.people import Channel, Domain, Role
+from core.people import Channel, Domain, Role, user_from_key
+from core.question_log import Outcome, QuestionQuery
 from desk import texts
 from desk.admin import CHINA
 from desk.library_admin import PreviewOutdated
 from desk.statistics import PeriodUnit, Statistics, csv_report
-from escalation.question_log import Outcome, QuestionQuery
-from escalation.records import user_from_key
 from web import charts, document_status
 from web.auth import ConsoleUser, console_desk, require_admin
 from web.templating import render

@@ -30,9 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import prompts
 from core.errors import LoginRefused
-from core.people import Role, UserRef
+from core.people import Person, Role, UserRef
 from desk.service import Desk
-from escalation.people import Person
 from web.config import ConsoleConfig
 from web.templating import render
 

@@ -17,14 +17,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import prompts
-from core.answers import Citation
+from core.answers import Citation, FaqStatus
 from core.errors import InvalidQuestion
 from core.people import Channel, Domain
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk import texts
 from desk.console_access import MIN_PASSWORD
-from escalation.faq import FaqStatus
 from web.auth import ConsoleUser, console_config, console_desk, require_expert
 from web.templating import render
 

@@ -16,14 +16,13 @@ import typer
 
 import prompts
 from app.cli.common import fail, load_settings, reporting, say
+from core.answers import FaqRecord
 from core.errors import ConfigurationError, NotPermitted
-from core.people import Domain, Role, UserRef
+from core.people import Domain, Role, UserRef, user_from_key
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
 from desk import report, texts
 from desk.service import Desk
-from escalation.faq import FaqRecord
-from escalation.records import user_from_key
 
 DeskFactory = Callable[[], Desk]
 

@@ -14,10 +14,10 @@ import pytest
 
 from core.errors import InvalidQuestion, NotPermitted
 from core.people import Channel, UserRef
+from core.question_log import Outcome, QuestionQuery
 from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
 from desk.statistics import PeriodUnit
-from escalation.question_log import Outcome, QuestionQuery
 from escalation.store import EscalationStore
 from tests.fakes.clock import START, FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database

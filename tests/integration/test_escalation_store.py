@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry
+from core.answers import Answer, Citation, Decision, EscalationReason, FaqEntry, FaqStatus
 from core.errors import (
     AlreadyClaimed,
     ConfigurationError,
@@ -20,7 +20,6 @@ from core.errors import (
 from core.people import Channel, Domain, Role, UserRef
 from core.tickets import NotificationKind, TicketStatus
 from escalation.channel_memory import StoreChannelMemory
-from escalation.faq import FaqStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.databases import BACKENDS, fresh_database

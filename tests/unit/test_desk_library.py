@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from core.answers import FaqStatus
 from core.errors import DocumentNotFound, InvalidTransition, NotPermitted
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind
 from desk.service import Desk
-from escalation.faq import FaqStatus
 from escalation.store import EscalationStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.knowledge import FakeIngest, FakeKnowledge
