@@ -80,10 +80,10 @@ def _timed(kb: Any, questions: list[str], rounds: int) -> list[float]:
 def run(questions: list[str], rounds: int) -> dict[str, Any]:
     from app import bootstrap
     from app.settings import Settings
-    from bench.common import measuring_embedder, ms_percentiles, peak_rss_mb
+    from bench.common import measuring_embedder, ms_percentiles, peak_rss_mb, require_library
 
     settings = Settings()
-    kb = bootstrap.build_knowledge(settings, measuring_embedder(settings))
+    kb = require_library(bootstrap.build_knowledge(settings, measuring_embedder(settings)))
     kb.answer(questions[0])
     first = time.perf_counter() - STARTED
     short = [q for q in questions if len(q) <= 60] or questions

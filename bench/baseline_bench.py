@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, measuring_embedder, ms_percentiles, stopwatch
+from bench.common import emit, measuring_embedder, ms_percentiles, require_library, stopwatch
 from core.answers import Answer, Citation, Decision
 
 K = 5
@@ -169,7 +169,7 @@ def run(questions: Path, rebuild: bool, tune_on: Path | None = None) -> dict[str
             baselines[variant] = Baseline(embedder, settings.library_dir, variant, folder)
     torch.set_num_threads(1)  # answering: one thread per request, as the desk serves
 
-    desk = bootstrap.build_knowledge(settings, embedder)
+    desk = require_library(bootstrap.build_knowledge(settings, embedder))
     name = "baseline" if tune_on is None else f"baseline-{questions.stem}"
     result: dict[str, Any] = {"bench": name, "questions": len(items), "open_s": times}
     result["desk"] = _measure(items, desk.answer)

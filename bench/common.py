@@ -38,6 +38,14 @@ def measuring_embedder(settings: Any, *, threads: int | None = 1) -> Any:
     return embedder
 
 
+def require_library(kb: Any) -> Any:
+    """``kb``, refusing to measure an empty library (``make setup`` ingests the bundled one;
+    ``make bench`` runs it first)."""
+    if not kb.documents():
+        raise SystemExit("the library is empty: run `make setup` (or `qadesk setup`) first")
+    return kb
+
+
 def ms_percentiles(seconds: Sequence[float], prefix: str = "") -> dict[str, float | None]:
     """p50/p95/max in milliseconds of durations given in seconds."""
     ms = [s * 1000 for s in seconds]

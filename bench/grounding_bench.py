@@ -26,10 +26,11 @@ def collect(files: list[Path]) -> list[tuple[str, list[str], list[str]]]:
     from app import bootstrap
     from app.evaluation import read_items
     from app.settings import Settings
+    from bench.common import require_library
     from core.answers import Decision
     from knowledge.text import bigram_coverage, split_sentences
 
-    kb = bootstrap.build_knowledge(Settings())
+    kb = require_library(bootstrap.build_knowledge(Settings()))
     out = []
     for path in files:
         for item in read_items(path.read_text("utf-8").splitlines()):

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     from app import bootstrap
     from app.llm_setup import LlmSetupError, gguf_path, is_prepared
     from app.settings import Settings
-    from bench.common import emit
+    from bench.common import emit, require_library
     from knowledge.llm_composer import LlmComposer, build_chat_model
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     if not is_prepared(gguf):
         raise LlmSetupError(f"no local model at {gguf}: run `make setup-llm` first")
     server = serve(gguf)
-    kb = bootstrap.build_knowledge(settings)
+    kb = require_library(bootstrap.build_knowledge(settings))
     model = build_chat_model(
         f"{server.listening_address}/v1",
         "local",
