@@ -17,6 +17,17 @@ from core.answers import Citation, FaqEntry
 from core.documents import Chunk, DocumentKind, SourceDocument
 from knowledge.references import short_title
 
+CARRIED_FIELDS = (
+    "date_until",
+    "date_repealed",
+    "superseded_by",
+    "supersedes",
+    "checked_on",
+    "status_note",
+)
+"""Status fields an admin set that a new version of the same file keeps, unless its own text
+says otherwise (its dates of issue and effect come from the new text)."""
+
 _DOC_FIELDS = (
     "doc_id",
     "file_name",
@@ -31,12 +42,7 @@ _DOC_FIELDS = (
     "source",
     "char_count",
     "ingested_at",
-    "date_until",
-    "date_repealed",
-    "superseded_by",
-    "supersedes",
-    "checked_on",
-    "status_note",
+    *CARRIED_FIELDS,
 )
 _LINKS = ("superseded_by", "supersedes")  # tuples, stored joined by "|"
 EDITABLE_FIELDS = (
@@ -215,18 +221,6 @@ def edited_card(
     for name in allowed - set(meta):  # Chroma merges metadata: "" reads as unset
         meta[name] = ""
     return new, meta, card_text(new)
-
-
-CARRIED_FIELDS = (
-    "date_until",
-    "date_repealed",
-    "superseded_by",
-    "supersedes",
-    "checked_on",
-    "status_note",
-)
-"""Status fields an admin set that a new version of the same file keeps, unless its own text
-says otherwise (its dates of issue and effect come from the new text)."""
 
 
 def carry_status(previous: SourceDocument, new: SourceDocument) -> SourceDocument:

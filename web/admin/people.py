@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 import prompts
 from core.errors import ConfigurationError
-from core.people import Domain, Role, user_from_key
+from core.people import Domain, Role, UserRef, user_from_key
 from web.admin.common import (
     admin_user,
     call,
@@ -30,9 +31,8 @@ async def people_page(request: Request, message: str = "", error: bool = False) 
 async def set_role(request: Request) -> Response:
     user = await admin_user(request)
     form = await request.form()
-    try:
-        target = user_from_key(str(form.get("key", "")))
-    except ConfigurationError:
+    target = _person(form)
+    if target is None:
         return await people_page(request, prompts.text("admin.errors.bad_person"), error=True)
     role = Role.ADMIN if form.get("role") == "admin" else Role.EXPERT
     chosen = {str(v) for v in form.getlist("domains")}
@@ -47,9 +47,8 @@ async def set_role(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     user = await admin_user(request)
     form = await request.form()
-    try:
-        target = user_from_key(str(form.get("key", "")))
-    except ConfigurationError:
+    target = _person(form)
+    if target is None:
         return await people_page(request, prompts.text("admin.errors.bad_person"), error=True)
     await call(console_desk(request).remove_expert, user.user, target)
     return await people_page(request, prompts.text("admin.done.role_removed", who=target.key))
@@ -73,3 +72,11 @@ async def audit(request: Request) -> Response:
         "until": until.isoformat() if until else "",
     }
     return render_page(request, "admin/audit.html", context)
+
+
+def _person(form: FormData) -> UserRef | None:
+    """The ``channel:user_id`` the form names, or None when it is malformed."""
+    try:
+        return user_from_key(str(form.get("key", "")))
+    except ConfigurationError:
+        return None
