@@ -11,7 +11,9 @@ killed by the server or the network is replaced instead of failing the next tran
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from importlib import resources
 from typing import Any
 
@@ -98,14 +100,32 @@ def _sqlite_on_connect(busy_timeout_ms: int) -> Any:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            _use_wal(cursor, busy_timeout_ms / 1000)
+            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
 
     return on_connect
+
+
+def _use_wal(cursor: Any, wait_s: float) -> None:
+    """Put the database in WAL mode (it stays so; later connections only read the mode).
+    Switching needs the database to itself, and SQLite answers "database is locked" at once,
+    without its busy handler, while another connection holds it — as when several workers open
+    a new database together — so the switch is tried again until ``wait_s`` has passed."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()
+            if not mode or str(mode[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
