@@ -1,7 +1,7 @@
 """Small pure text functions every layer may use: text that came from outside made safe to
 store, search and show; Traditional → Simplified and pinyin annotations removed (documents when
 ingested, questions when asked: one normaliser, so both read alike); character bigrams and their
-Dice coefficient; clipping for display.
+Dice coefficient; one comparison form (``compact``); clipping for display.
 
 The Traditional → Simplified table is OpenCC's (``opencc-python-reimplemented``): a pure
 offline conversion table, no service, no I/O beyond its package data, imported on first use —
@@ -11,12 +11,14 @@ so ``core`` stays cheap to import and free of anything with state.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
 
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 """Character class body for CJK ideographs (for use inside ``[...]``)."""
 
@@ -120,3 +122,14 @@ def to_simplified(text: str) -> str:
     if known and not any(ch in known for ch in text):
         return text
     return str(_converter().convert(text))
+
+
+def compact(text: str) -> str:
+    """Simplified, no pinyin annotations, NFKC width, no spaces or punctuation, lower case.
+
+    The one way texts are compared regardless of how they were typed: evaluation coverage,
+    FAQ duplicates, a question asked again (in Traditional or Simplified, with or without
+    punctuation).
+    """
+    text = unicodedata.normalize("NFKC", remove_pinyin(text))
+    return _PUNCT.sub("", to_simplified(text)).lower()

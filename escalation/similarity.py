@@ -6,20 +6,17 @@ character pairs are a cheap, dependable way to notice "the same question, asked 
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from core.text import char_bigrams
+from core.text import char_bigrams, compact
 from core.text import dice as bigram_dice
-
-_NOISE = re.compile(r"[\W_]+", re.UNICODE)
 
 SAME_QUESTION = 0.8  # Dice coefficient at or above which two questions are the same request
 
 
 def normalise(text: str) -> str:
-    """NFKC width, lower case, no spaces or punctuation (full-width included)."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
+    """``core.text.compact``: Simplified, no pinyin annotations, NFKC width, lower case, no
+    spaces or punctuation — the same comparison form the library uses, so a question asked
+    again in Traditional script is the same question."""
+    return compact(text)
 
 
 def dice(a: str, b: str) -> float:

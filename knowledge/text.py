@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from core.text import char_bigrams, dice, remove_pinyin, strip_invisible, to_simplified
+from core.text import char_bigrams, compact, dice, remove_pinyin, strip_invisible, to_simplified
 
 _SPACES = re.compile(r"\s+")
-_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n+")
 
 
@@ -23,15 +22,6 @@ def normalize_question(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     return _SPACES.sub(" ", text).strip()
-
-
-def compact(text: str) -> str:
-    """Simplified, no pinyin annotations, no spaces or punctuation, lower case.
-
-    Used to compare texts regardless of formatting (evaluation coverage, FAQ duplicates).
-    """
-    text = unicodedata.normalize("NFKC", remove_pinyin(text))
-    return _PUNCT.sub("", to_simplified(text)).lower()
 
 
 def bigram_coverage(needle: str, haystack: str) -> float:

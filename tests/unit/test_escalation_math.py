@@ -80,6 +80,12 @@ def test_the_same_question_reworded_slightly_is_recognised() -> None:
     assert dice("秤", "秤") == 1.0
 
 
+def test_a_question_asked_again_in_traditional_script_is_the_same_question() -> None:
+    assert normalise("電子秤需要強制檢定嗎？") == normalise("电子秤需要强制检定吗")
+    assert same_question("電子秤需要強制檢定嗎", "电子秤需要强制检定吗？")
+    assert normalise("貿(mào)易") == "贸易"  # a pinyin annotation is not part of the question
+
+
 # --- domains ----------------------------------------------------------------------------------
 def _cite(document: str, title: str) -> Citation:
     return Citation(document, title, "c", "text", 0.3)
