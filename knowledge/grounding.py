@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.numerals import NUMERAL_CHARS
-from knowledge.text import bigram_coverage, compact
+from core.text import compact
+from knowledge.text import bigram_coverage
 
 COVERAGE_THRESHOLD = 0.5
 """Least share of a sentence's character bigrams its cited passages must contain.

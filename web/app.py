@@ -24,6 +24,7 @@ from core.errors import AlreadyClaimed, NotPermitted, QadeskError, TicketNotFoun
 from desk.service import Desk
 from web import auth, expert
 from web.config import ConsoleConfig as ConsoleConfig  # the console's settings
+from web.handlers import message_part
 from web.templating import Templates, render
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,7 @@ async def _desk_error(request: Request, error: Exception) -> Response:
 
 def _error_page(request: Request, status: int, message: str) -> Response:
     if request.headers.get("hx-request"):  # shown in the page's message area (status 200)
-        response = render(request, "message.html", {"message": message, "error": True})
-        response.headers["HX-Retarget"] = "#messages"
-        response.headers["HX-Reswap"] = "innerHTML"
+        response = message_part(request, message, error=True)
         response.headers["HX-Trigger"] = "console-refresh"  # e.g. the queue shows who has it
         return response  # 200: htmx swaps only successful responses
     return render(request, "error.html", {"message": message, "status": status}, status_code=status)

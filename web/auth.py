@@ -33,6 +33,7 @@ from core.errors import LoginRefused
 from core.people import Person, Role, UserRef
 from desk.service import Desk
 from web.config import ConsoleConfig
+from web.handlers import redirect
 from web.templating import render
 
 log = logging.getLogger(__name__)
@@ -249,10 +250,7 @@ def logout(request: Request) -> Response:
 def sign_in_redirect(request: Request) -> Response:
     """Where a request without a session goes: the sign-in page, coming back afterwards."""
     root = request.scope.get("root_path", "")
-    target = f"{root}/login?next={quote(request.url.path)}"
-    if request.headers.get("hx-request"):
-        return Response(status_code=200, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    return redirect(request, f"{root}/login?next={quote(request.url.path)}")
 
 
 def _refused(request: Request, refused: LoginRefused, token: str) -> Response:

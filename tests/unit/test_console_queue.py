@@ -9,7 +9,8 @@ from core.answers import Citation
 from core.people import Channel, Domain, Role, UserRef
 from core.tickets import Ticket, TicketStatus
 from web.auth import ConsoleUser
-from web.expert import QueueFilters, clause_text, queue_rows
+from web.expert.queue import QueueFilters, queue_rows
+from web.expert.ticket import clause_text
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SLA = timedelta(minutes=30)

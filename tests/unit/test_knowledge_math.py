@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.stats import percentile
+from core.text import compact
 from knowledge.judgement import find_cues, small_talk
 from knowledge.references import (
     doc_number_matches,
@@ -13,7 +14,7 @@ from knowledge.references import (
     short_title,
 )
 from knowledge.scoring import weighted_coverage
-from knowledge.text import bigram_coverage, compact, normalize_question, split_sentences
+from knowledge.text import bigram_coverage, normalize_question, split_sentences
 from knowledge.tokens import expand_query, tokenize
 
 

@@ -1,11 +1,10 @@
-"""What the admin screens share: the admin check, desk calls off the event loop, page
-rendering with the document kind labels, the dates of the filters."""
+"""What the admin screens share: the admin check, page rendering with the document kind
+labels, the dates of the filters."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,15 +16,9 @@ from desk.admin import CHINA
 from web.auth import ConsoleUser, require_admin
 from web.templating import render
 
-T = TypeVar("T")
-
 PAGE = 50
 MOUNTED_AT = "/admin"
 DEFAULT_DAYS = 30
-
-
-async def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    return await run_in_threadpool(function, *args, **kwargs)
 
 
 async def admin_user(request: Request) -> ConsoleUser:

@@ -17,10 +17,10 @@ from core.errors import IngestError, InvalidTransition
 from desk.library_admin import PreviewOutdated
 from web.admin.common import (
     admin_user,
-    call,
     render_page,
 )
 from web.auth import console_desk
+from web.handlers import call
 
 
 async def library_page(request: Request, message: str = "", status_code: int = 200) -> Response:

@@ -13,12 +13,12 @@ from core.errors import ConfigurationError
 from core.people import Domain, Role, UserRef, user_from_key
 from web.admin.common import (
     admin_user,
-    call,
     day,
     moment,
     render_page,
 )
 from web.auth import console_desk
+from web.handlers import call
 
 
 async def people_page(request: Request, message: str = "", error: bool = False) -> Response:

@@ -13,12 +13,12 @@ from core.question_log import Outcome, QuestionQuery
 from web.admin.common import (
     PAGE,
     admin_user,
-    call,
     day,
     moment,
     render_page,
 )
 from web.auth import console_desk
+from web.handlers import call
 
 
 async def questions_page(request: Request) -> Response:

@@ -20,12 +20,12 @@ from web import charts
 from web.admin.common import (
     DEFAULT_DAYS,
     admin_user,
-    call,
     day,
     moment,
     render_page,
 )
 from web.auth import ConsoleUser, console_desk
+from web.handlers import call
 
 
 def _range(request: Request, today: date) -> tuple[date, date, PeriodUnit]:
