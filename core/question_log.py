@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-LOW_CONFIDENCE = 0.6  # below this, an answer the desk gave counts as low confidence
+LOW_CONFIDENCE = 0.6
+"""An answer the desk gave counts as low confidence when its confidence (the decision's
+calibrated chance that answering is right) is under this: a property of the answer, so it does
+not move with the fitted threshold (answers start lower, at ``AnswerModel.threshold``); after a
+refit that puts the threshold above it, this filter is rightly empty."""
 
 
 class Outcome(StrEnum):
