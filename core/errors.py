@@ -17,6 +17,8 @@ channels translate an error to Chinese at the edge with ``prompts.messages.error
     │   └── DocumentNotFound
     ├── EscalationError             tickets, experts, the outbox
     │   ├── TicketNotFound
+    │   ├── FaqNotFound             no expert FAQ entry with that id
+    │   ├── PersonNotFound          no expert or admin with that account
     │   ├── NotPermitted            the caller lacks the role (expert/admin) or is not the asker
     │   ├── AlreadyClaimed          someone else holds the ticket (``holder`` says who)
     │   ├── InvalidTransition       e.g. answering a closed ticket
@@ -87,6 +89,14 @@ class EscalationError(QadeskError):
 
 class TicketNotFound(EscalationError):
     code = "ticket_not_found"
+
+
+class FaqNotFound(EscalationError):
+    code = "faq_not_found"
+
+
+class PersonNotFound(EscalationError):
+    code = "person_not_found"
 
 
 class NotPermitted(EscalationError):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.answers import FaqEntry, FaqRecord
 from core.documents import Chunk, SourceDocument
-from core.errors import DocumentNotFound, IngestError, InvalidTransition, NotPermitted
+from core.errors import DocumentNotFound, FaqNotFound, IngestError, InvalidTransition
 from core.people import UserRef
 from core.ports import Clock
 from core.tickets import Ticket, TicketStatus
@@ -121,7 +121,7 @@ class LibraryAdmin:
             known = tx.faq.get(faq_id)
         removed = self._knowledge.remove_faq(faq_id)
         if known is None and not removed:
-            raise NotPermitted(f"no FAQ entry {faq_id}")
+            raise FaqNotFound(f"no FAQ entry {faq_id}", faq_id=faq_id)
         with self._store.transaction() as tx:
             if known is None:  # served by the library but never mirrored: record it now
                 tx.faq.save(FaqEntry(faq_id, "", "", approved_by=user.key))
@@ -139,7 +139,7 @@ class LibraryAdmin:
         with self._store.transaction() as tx:
             record = tx.faq.clear_flag(faq_id)
         if record is None:
-            raise NotPermitted(f"no FAQ entry {faq_id}")
+            raise FaqNotFound(f"no FAQ entry {faq_id}", faq_id=faq_id)
         return record
 
     def add_document(self, path: Path, file_name: str | None = None) -> IngestOutcome:

@@ -15,7 +15,7 @@ from pathlib import Path
 import prompts
 from core.answers import Answer, Decision, EscalationReason, FaqEntry, FaqRecord
 from core.documents import SourceDocument
-from core.errors import InvalidQuestion, NotPermitted, StoreUnavailable
+from core.errors import InvalidQuestion, NotPermitted, PersonNotFound, StoreUnavailable
 from core.people import Channel, Domain, Person, Role, UserRef
 from core.ports import Clock
 from core.text import strip_invisible
@@ -277,7 +277,7 @@ class Desk(ConsoleAccess, AdminConsole):
         with self._store.transaction() as tx:
             target = tx.people.get(to.key)
             if target is None or not target.is_staff:
-                raise NotPermitted(f"{to.key} is not an expert")
+                raise PersonNotFound(f"{to.key} is not an expert or admin", person=to.key)
             current = tx.tickets.get(ticket_id)
             if person.role is not Role.ADMIN and current.claimed_by != actor.key:
                 raise NotPermitted(f"{actor.key} does not hold ticket {ticket_id}")

@@ -20,7 +20,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import prompts
-from core.errors import AlreadyClaimed, NotPermitted, QadeskError, TicketNotFound
+from core.errors import (
+    AlreadyClaimed,
+    DocumentNotFound,
+    FaqNotFound,
+    NotPermitted,
+    PersonNotFound,
+    QadeskError,
+    TicketNotFound,
+)
 from desk.service import Desk
 from web import auth, expert
 from web.config import ConsoleConfig as ConsoleConfig  # the console's settings
@@ -100,7 +108,7 @@ async def _desk_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, QadeskError)
     if isinstance(error, NotPermitted):
         status = 403
-    elif isinstance(error, TicketNotFound):
+    elif isinstance(error, TicketNotFound | FaqNotFound | PersonNotFound | DocumentNotFound):
         status = 404
     else:
         status = 409

@@ -17,7 +17,7 @@ import typer
 import prompts
 from app.cli.common import fail, load_settings, reporting, say
 from core.answers import FaqRecord
-from core.errors import ConfigurationError, NotPermitted
+from core.errors import ConfigurationError, FaqNotFound
 from core.people import Domain, Role, UserRef, user_from_key
 from core.text import clip
 from core.tickets import Ticket, TicketStatus
@@ -293,10 +293,10 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Keep a flagged entry: an expert checked it against the changed document."""
         user = parse_user(as_user)
         with opened() as desk, reporting():
-            known = {r.entry.faq_id for r in desk.faq_entries(user)}
-            if faq_id not in known:
+            try:
+                desk.review_faq(user, faq_id)
+            except FaqNotFound:
                 fail(say("faq_not_found", faq_id=faq_id))
-            desk.review_faq(user, faq_id)
         typer.echo(say("faq_reviewed", faq_id=faq_id))
 
     @faq.command("withdraw")
@@ -304,12 +304,9 @@ def register(cli: typer.Typer, get_desk: DeskFactory | None = None) -> None:
         """Take an entry out of the library: later askers are no longer answered from it."""
         user = parse_user(as_user)
         with opened() as desk, reporting():
-            known = {r.entry.faq_id for r in desk.faq_entries(user)}
             try:
                 desk.withdraw_faq(user, faq_id)
-            except NotPermitted:
-                if faq_id in known:
-                    raise
+            except FaqNotFound:
                 fail(say("faq_not_found", faq_id=faq_id))
         typer.echo(say("faq_withdrawn", faq_id=faq_id))
 

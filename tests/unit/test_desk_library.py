@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.answers import FaqStatus
-from core.errors import DocumentNotFound, InvalidTransition, NotPermitted
+from core.errors import DocumentNotFound, FaqNotFound, InvalidTransition, NotPermitted
 from core.people import Channel, UserRef
 from core.tickets import NotificationKind
 from desk.service import Desk
@@ -121,8 +121,10 @@ def test_a_withdrawn_entry_is_no_longer_served(rig: Rig) -> None:
     assert rig.knowledge.faqs == {}
     assert rig.desk.ticket(FOOD_EXPERT, entry.ticket_id or 0).published_faq_id is None
     assert rig.desk.ask(OTHER, BAIJIU_REWORDED).ticket is not None
-    with pytest.raises(NotPermitted):
+    with pytest.raises(FaqNotFound):
         rig.desk.withdraw_faq(FOOD_EXPERT, "faq-nonexistent")
+    with pytest.raises(FaqNotFound):
+        rig.desk.review_faq(FOOD_EXPERT, "faq-nonexistent")
 
 
 def test_entries_citing_a_replaced_or_removed_document_are_flagged(

@@ -11,7 +11,13 @@ import pytest
 
 import prompts
 from core.answers import Decision, EscalationReason
-from core.errors import AlreadyClaimed, InvalidQuestion, InvalidTransition, NotPermitted
+from core.errors import (
+    AlreadyClaimed,
+    InvalidQuestion,
+    InvalidTransition,
+    NotPermitted,
+    PersonNotFound,
+)
 from core.people import Channel, Domain, Role, UserRef
 from core.tickets import NotificationKind, TicketStatus
 from desk.service import Desk
@@ -294,7 +300,7 @@ def test_release_and_reassign(rig: Rig) -> None:
     assert rig.recipients(NotificationKind.REANNOUNCE) == [FOOD_EXPERT.key, GROUP.key]
     with pytest.raises(NotPermitted):
         rig.desk.reassign(METROLOGIST, ticket.ticket_id, FOOD_EXPERT)  # not theirs, not admin
-    with pytest.raises(NotPermitted):
+    with pytest.raises(PersonNotFound):
         rig.desk.reassign(ADMIN, ticket.ticket_id, OTHER)  # not an expert
     moved = rig.desk.reassign(ADMIN, ticket.ticket_id, METROLOGIST)
     assert (moved.status, moved.claimed_by) == (TicketStatus.CLAIMED, METROLOGIST.key)
