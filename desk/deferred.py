@@ -13,9 +13,9 @@ transaction. When even the disk refuses, the asker is told the question was not 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Protocol
 
 import prompts
 from core.answers import Answer, Decision
@@ -31,11 +31,24 @@ from escalation.store import EscalationStore, Transaction
 
 log = logging.getLogger(__name__)
 
-Record = Callable[[Transaction, UserRef, str, Answer, datetime | None], Recorded]
+
+class Record(Protocol):
+    """Stores a question as the desk does (``desk.questions.Questions.question``)."""
+
+    def __call__(
+        self,
+        tx: Transaction,
+        user: UserRef,
+        question: str,
+        answer: Answer,
+        asked_at: datetime | None = None,
+        typed: str | None = None,
+    ) -> Recorded: ...
 
 
 class DeferredQuestions:
-    """``record(tx, user, question, answer, asked_at)`` stores a question as the desk does."""
+    """``record(tx, user, question, answer, asked_at, typed)`` stores a question as the desk
+    does."""
 
     def __init__(
         self,
@@ -49,12 +62,13 @@ class DeferredQuestions:
         self._clock = clock
         self._record = record
 
-    def keep(self, user: UserRef, question: str, answer: Answer) -> Reply:
-        """The honest reply to a question the store could not take, kept on disk if it can."""
+    def keep(self, user: UserRef, question: str, answer: Answer, typed: str | None = None) -> Reply:
+        """The honest reply to a question the store could not take, kept on disk if it can
+        (``typed``: what the asker typed, when ``question`` completed a follow-up)."""
         spooled = None
         if self.spool is not None:
             try:
-                spooled = self.spool.put(user, question, answer, self._clock.now())
+                spooled = self.spool.put(user, question, answer, self._clock.now(), typed)
             except OSError:
                 log.exception("question not kept user=%s", user.key)
         if spooled is None:
@@ -100,7 +114,7 @@ class DeferredQuestions:
             return
         tx.people.mark_inbound(entry.user, at=entry.asked_at)  # the user wrote then
         iid, ticket, repeated = self._record(
-            tx, entry.user, entry.question, entry.answer, entry.asked_at
+            tx, entry.user, entry.question, entry.answer, entry.asked_at, entry.typed
         )
         if not entry.replied:
             body = (

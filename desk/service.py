@@ -122,7 +122,7 @@ class Desk(ConsoleAccess, AdminConsole):
                 what="question",
             )
         except StoreUnavailable:
-            return self._deferred.keep(user, question, answer)
+            return self._deferred.keep(user, question, answer, typed)
         self._conversations.remember(user, turn, answer)
         log.info(
             "question handled interaction=%s decision=%s confidence=%.2f ticket=%s",

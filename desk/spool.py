@@ -44,18 +44,26 @@ class SpooledQuestion:
     asked_at: datetime
     answer: Answer
     replied: bool  # the asker already has the answer; nothing more to tell them
+    typed: str | None = None  # what the asker typed, when ``question`` completed a follow-up
 
 
 class QuestionSpool:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def put(self, user: UserRef, question: str, answer: Answer, asked_at: datetime) -> str:
+    def put(
+        self,
+        user: UserRef,
+        question: str,
+        answer: Answer,
+        asked_at: datetime,
+        typed: str | None = None,
+    ) -> str:
         """Keep one question (durably, atomically); its spool id. Raises OSError."""
         self.directory.mkdir(parents=True, exist_ok=True)
         spool_id = f"{asked_at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:12]}"
         entry = SpooledQuestion(
-            spool_id, user, question, asked_at, answer, answer.decision is Decision.ANSWER
+            spool_id, user, question, asked_at, answer, answer.decision is Decision.ANSWER, typed
         )
         line = json.dumps(_to_json(entry), ensure_ascii=False) + "\n"
         temporary = self.directory / f".{spool_id}.tmp"
@@ -133,6 +141,7 @@ def _to_json(entry: SpooledQuestion) -> dict[str, Any]:
         "question": entry.question,
         "asked_at": entry.asked_at.isoformat(),
         "replied": entry.replied,
+        "typed": entry.typed,
         "answer": {
             "question": a.question,
             "decision": a.decision.value,
@@ -160,6 +169,13 @@ def _from_json(data: dict[str, Any]) -> SpooledQuestion:
         faq_id=a.get("faq_id"),
     )
     asked_at = datetime.fromisoformat(data["asked_at"])
+    typed = data.get("typed")  # absent in entries kept before it was
     return SpooledQuestion(
-        str(data["id"]), user, data["question"], asked_at, answer, bool(data["replied"])
+        str(data["id"]),
+        user,
+        data["question"],
+        asked_at,
+        answer,
+        bool(data["replied"]),
+        str(typed) if typed is not None else None,
     )

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from escalation.dispatcher import Dispatcher
 from escalation.retry import RetryPolicy
 from escalation.schema import interactions, outbox, tickets
 from escalation.store import EscalationStore
-from tests.fakes.databases import fresh_database, postgres_server_url
+from tests.fakes.databases import fresh_database, postgres_server_url, write_lock
 from tests.fakes.knowledge import FakeKnowledge
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.telegram_harness import FAST, Telegram, no_proxy, running_bot, tg_user
@@ -76,18 +76,6 @@ def stored_questions(store: EscalationStore) -> list[tuple[str, str]]:
 
 def replies(api: FakeBotApi, users: list[int]) -> list[str]:
     return [m.plain for uid in users for m in api.messages(uid)]
-
-
-@contextlib.contextmanager
-def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
-    """Another connection holding the SQLite database's write lock until the block ends."""
-    other = sqlite3.connect(path, isolation_level=None, timeout=5)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        yield other
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 def terminate_connections(database: str) -> int:

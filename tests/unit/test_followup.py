@@ -155,3 +155,47 @@ def test_the_conversation_evaluation_file_has_forty_cases_from_the_library() -> 
     assert len(follow_ups) + len(vague) >= 40 and len(follow_ups) >= 20 and len(vague) >= 10
     names = {p.name for p in (root / "library").rglob("*") if p.is_file()}
     assert all(r["source_doc"] in names and r["evidence"] for r in follow_ups)
+
+
+def test_a_follow_up_kept_through_an_outage_is_stored_with_what_was_typed(tmp_path: Path) -> None:
+    from contextlib import ExitStack
+
+    from sqlalchemy import select
+
+    from core.answers import Answer
+    from desk.spool import QuestionSpool
+    from escalation.retry import RetryPolicy
+    from escalation.schema import interactions
+    from tests.fakes.databases import write_lock
+
+    path = tmp_path / "desk.sqlite3"
+    store = EscalationStore.open(
+        f"sqlite:///{path}", busy_timeout_s=0.1, retry=RetryPolicy(attempts=2, first_delay_s=0.01)
+    )
+    outage = ExitStack()
+
+    class AnswersThenTheDatabaseGoes(FakeKnowledge):
+        def answer(self, question: str) -> Answer:  # the frame was read; now no writes
+            if question.startswith("店里的加油机"):
+                outage.enter_context(write_lock(path))
+            return super().answer(question)
+
+    spool = QuestionSpool(tmp_path / "spool")
+    desk = Desk(AnswersThenTheDatabaseGoes(), store, spool=spool)
+    try:
+        desk.ask(ASKER, "店里的电子秤要不要强制检定？")
+        with outage:
+            reply = desk.ask(ASKER, "那加油机呢")
+            assert reply.answer.question == "店里的加油机要不要强制检定？"
+            assert reply.interaction_id == 0 and spool.count() == 1  # kept on disk
+        assert desk.drain_spool() == 1
+        with store.engine.connect() as connection:
+            rows = connection.execute(
+                select(interactions.c.question, interactions.c.typed).order_by(interactions.c.id)
+            ).all()
+    finally:
+        store.close()
+    assert [tuple(r) for r in rows] == [
+        ("店里的电子秤要不要强制检定？", None),
+        ("店里的加油机要不要强制检定？", "那加油机呢"),
+    ]

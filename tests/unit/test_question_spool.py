@@ -67,3 +67,19 @@ def test_only_one_drainer_at_a_time(tmp_path: Path) -> None:
         assert (mine, theirs) == (True, False)
     with other.draining() as theirs:
         assert theirs is True
+
+
+def test_what_was_typed_comes_back_and_entries_kept_before_it_was_still_read(
+    tmp_path: Path,
+) -> None:
+    spool = QuestionSpool(tmp_path)
+    question = "店里的加油机要强制检定吗"
+    spool.put(ASKER, question, escalation(question), ASKED, typed="那加油机呢")
+    (entry,) = spool.pending()
+    assert (entry.question, entry.typed) == (question, "那加油机呢")
+    (file,) = tmp_path.glob("*.json")
+    data = json.loads(file.read_text(encoding="utf-8"))
+    del data["typed"]
+    file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (older,) = spool.pending()
+    assert (older.question, older.typed) == (question, None)
