@@ -47,6 +47,7 @@ class Stats:
     top_unanswered: list[tuple[str, int]] = field(default_factory=list)
     composed_by: dict[str, int] = field(default_factory=dict)  # desk answers: extractive, llm
     composer_fallbacks: dict[str, int] = field(default_factory=dict)  # LLM not used: why
+    clarified: int = 0  # questions the desk asked back about instead of answering or escalating
 
     @property
     def helpful_ratio(self) -> float | None:

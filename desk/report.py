@@ -15,6 +15,7 @@ FIGURES = (
     "askers",
     "questions",
     "answered_by_desk",
+    "clarified",
     "escalated",
     "answered_by_experts",
     "claim_p50_s",
@@ -55,6 +56,7 @@ def text_report(stats: Stats) -> str:
         ("askers", str(stats.askers)),
         ("questions", str(stats.questions)),
         ("answered_by_desk", str(stats.answered_by_desk)),
+        ("clarified", str(stats.clarified)),
         ("escalated", str(stats.escalated)),
         ("answered_by_experts", str(stats.answered_by_experts)),
         (

@@ -37,6 +37,7 @@ class Figures:
     questions: int = 0
     answered_by_desk: int = 0
     escalated: int = 0  # questions that went to an expert
+    clarified: int = 0  # questions the desk asked back about (which of a few things was meant)
     not_helpful: int = 0
     tickets: int = 0  # tickets opened
     response_p50_s: float | None = None  # opened → first claimed
@@ -126,6 +127,7 @@ def figures(
         questions=len(questions),
         answered_by_desk=sum(1 for q in questions if q.answered),
         escalated=sum(1 for q in questions if q.escalated),
+        clarified=sum(1 for q in questions if q.clarified),
         not_helpful=sum(1 for q in questions if q.feedback == "not_helpful"),
         tickets=sum(1 for _ in opened),
         response_p50_s=percentile(response, 50),
@@ -198,6 +200,7 @@ CSV_FIELDS = (
     "auto_answer_rate",
     "escalated",
     "escalation_rate",
+    "clarified",
     "not_helpful",
     "tickets",
     "response_p50_s",

@@ -26,6 +26,7 @@ class AskedRow:
     answered: bool  # the desk answered itself
     escalated: bool  # it went to an expert, at once or later
     feedback: str | None
+    clarified: bool = False  # the desk asked back which of a few things was meant
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class BreakdownRepo:
                     answered=d["decision"] == "answer",
                     escalated=d["decision"] == "escalate" or d["ticket_id"] is not None,
                     feedback=d["feedback"],
+                    clarified=d["decision"] == "clarify",
                 )
             )
         return found

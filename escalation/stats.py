@@ -42,11 +42,12 @@ class StatsRepo:
             interactions.c.decision != "invalid",
             _within(interactions.c.created_at, since, until),
         )
-        askers, questions, by_desk = self._conn.execute(
+        askers, questions, by_desk, clarified = self._conn.execute(
             select(
                 func.count(func.distinct(interactions.c.user_key)),
                 func.count(),
                 func.count().filter(interactions.c.decision == "answer"),
+                func.count().filter(interactions.c.decision == "clarify"),
             ).where(asks)
         ).one()
         escalated = self._count(tickets, _within(tickets.c.created_at, since, until))
@@ -92,6 +93,7 @@ class StatsRepo:
             answer_p90_s=percentile(answer_times, 90),
             helpful=int(feedback.get("helpful", 0)),
             not_helpful=int(feedback.get("not_helpful", 0)),
+            clarified=int(clarified),
             backlog_by_domain=self.backlog(until),
             top_unanswered=cluster_topics(unanswered, limit=top),
             composed_by=composed_by,

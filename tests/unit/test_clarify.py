@@ -5,12 +5,14 @@ a ticket with the original question, and there is never a second round."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from core.answers import Answer, Decision
 from core.people import Channel, UserRef
+from desk.report import text_report
 from desk.service import Desk
 from escalation.store import EscalationStore
 from knowledge.clarify import clarification, clarifying_answer
@@ -109,6 +111,20 @@ def test_there_is_at_most_one_clarifying_round(desk: Desk) -> None:
     again = desk.ask(ASKER, "标准方面的问题")
     assert again.answer.decision is Decision.ESCALATE and again.ticket is not None
     assert again.ticket.question == "标准方面的问题"
+
+
+def test_a_clarifying_round_is_counted_as_asked_back_in_the_statistics(desk: Desk) -> None:
+    admin = UserRef(Channel.TELEGRAM, "9001", "9001", "管理员")
+    desk.store.seed_roles(admins=[admin.key], experts=[])
+    desk.ask(ASKER, "我想问问检测")  # asked back
+    desk.ask(ASKER, "３")  # the choice, answered
+    figures = desk.stats(admin)
+    assert (figures.questions, figures.clarified, figures.answered_by_desk) == (2, 1, 1)
+    assert figures.escalated == 0
+    assert "追问澄清（请提问人说明所指）：1" in text_report(figures)
+    now = desk.store.clock.now()
+    period = desk.statistics(admin, now - timedelta(days=1), now + timedelta(days=1))
+    assert (period.total.questions, period.total.clarified) == (2, 1)
 
 
 def test_qadesk_chat_completes_follow_ups_and_takes_a_number_as_the_choice(desk: Desk) -> None:

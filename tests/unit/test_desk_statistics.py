@@ -47,6 +47,7 @@ def test_rows_fall_into_their_period_domain_and_channel() -> None:
         AskedRow(utc(2025, 3, 3, 1), "telegram", Domain.FOOD, False, True, None),
         AskedRow(utc(2025, 3, 3, 2), "wechat", Domain.METROLOGY, True, False, "not_helpful"),
         AskedRow(utc(2025, 3, 4, 2), "wechat", Domain.METROLOGY, True, False, "helpful"),
+        AskedRow(utc(2025, 3, 4, 3), "wechat", Domain.TESTING, False, False, None, True),
     ]
     tickets = [  # opened on the 3rd, claimed after 10 minutes, answered on the 4th
         TicketRow(
@@ -57,14 +58,16 @@ def test_rows_fall_into_their_period_domain_and_channel() -> None:
     day3, day4 = stats.periods
     assert (day3.questions, day3.escalated, day3.tickets, day3.response_p50_s) == (2, 1, 1, 600.0)
     assert day3.resolution_p50_s is None and day4.resolution_p50_s == 86400.0
-    assert (day4.questions, day4.auto_answer_rate, day4.tickets) == (1, 1.0, 0)
+    assert (day4.questions, day4.auto_answer_rate, day4.tickets) == (2, 0.5, 0)
+    assert (day3.clarified, day4.clarified) == (0, 1)  # asked back: neither answered nor sent on
     by_domain = {d.key: d for d in stats.domains}
     assert (by_domain["metrology"].questions, by_domain["food"].tickets) == (2, 1)
-    assert by_domain["testing"].questions == 0 and by_domain["testing"].escalation_rate is None
+    assert by_domain["testing"].questions == 1 and by_domain["testing"].escalation_rate == 0.0
+    assert by_domain["standards"].questions == 0 and by_domain["standards"].escalation_rate is None
     by_channel = {c.key: c for c in stats.channels}
     assert by_channel["wechat"].not_helpful == 1
     total = stats.total
-    assert (total.questions, total.answered_by_desk) == (3, 2)
-    assert total.escalation_rate == pytest.approx(1 / 3)
+    assert (total.questions, total.answered_by_desk, total.clarified) == (4, 2, 1)
+    assert total.escalation_rate == pytest.approx(1 / 4)
     text = csv_report(stats)
-    assert "total,all,3,2,0.6667,1,0.3333,1,1,600,600,86400,86400" in text
+    assert "total,all,4,2,0.5,1,0.25,1,1,1,600,600,86400,86400" in text
