@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.answers import Answer, FaqEntry
+from core.answers import Answer, Citation, FaqEntry
 from core.documents import Chunk, SourceDocument
 from desk.ports import Knowledge
 
@@ -27,6 +27,9 @@ class LazyKnowledge:
 
     def answer(self, question: str) -> Answer:
         return self._get().answer(question)
+
+    def search(self, query: str, limit: int = 8) -> list[Citation]:
+        return self._get().search(query, limit)
 
     def add_faq(self, entry: FaqEntry) -> FaqEntry:
         return self._get().add_faq(entry)

@@ -262,8 +262,7 @@ class ConsoleAccess:
         text = " ".join(query.split())
         if not text:
             return []
-        found = self._knowledge.answer(text).citations
-        return [c for c in found if not c.faq_id][:limit]
+        return self._knowledge.search(text, limit)
 
     def preview_answer(self, user: UserRef, ticket_id: int, text: str) -> str:
         """The expert's reply exactly as the asker would receive it."""

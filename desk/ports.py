@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from core.answers import Answer, FaqEntry
+from core.answers import Answer, Citation, FaqEntry
 from core.documents import Chunk, ParsedDocument, SourceDocument
 
 
 class Knowledge(Protocol):
     def answer(self, question: str) -> Answer: ...
+
+    def search(self, query: str, limit: int = 8) -> list[Citation]: ...
 
     def add_faq(self, entry: FaqEntry) -> FaqEntry: ...
 

@@ -103,6 +103,21 @@ class KnowledgeBase(KnowledgeStore):
     def answer(self, question: str) -> Answer:
         return self.respond(self.prepare(question))
 
+    def search(self, query: str, limit: int = 8) -> list[Citation]:
+        """The library's passages for ``query``, best first by the fitted ranking, whatever the
+        decision would be: no expert entry, no clarifying round, no escalation (an expert
+        looking for the clause to quote; see ``desk.console_access``)."""
+        text = normalize_question(query)
+        if not any(ch.isalnum() for ch in text):
+            return []
+        self.sync()
+        parts = analyse(text)
+        vector = self._embedder.embed_query(embedding_text(parts))
+        pool = self._retriever.candidates(self._retriever.query(parts, vector), self.law_names())
+        ranked = decision.rank(pool, self.model.ranker)
+        cited = self._citations(ranked, max(limit, 0))
+        return status.label_citations(cited, self.documents_by_id(), self._today())
+
     def prepare(self, question: str) -> Prepared:
         text = normalize_question(question)
         if not any(ch.isalnum() for ch in text):
@@ -202,9 +217,9 @@ class KnowledgeBase(KnowledgeStore):
             and second.meta.get("article") != best.meta.get("article")
         )
 
-    def _citations(self, ranked: Sequence[Scored]) -> list[Citation]:
+    def _citations(self, ranked: Sequence[Scored], limit: int | None = None) -> list[Citation]:
         out: list[Citation] = []
-        for cand in ranked[: self._max_citations]:
+        for cand in ranked[: self._max_citations if limit is None else limit]:
             out.append(
                 index_records.citation_from_meta(cand.chunk_id, cand.text, cand.meta, cand.score)
             )

@@ -123,6 +123,13 @@ class FakeKnowledge:
         why = prompts.text(f"answer.escalate_{reason.value}")  # the reason, as knowledge says it
         return Answer(question, Decision.ESCALATE, why, cites, best, reason)
 
+    def search(self, query: str, limit: int = 8) -> list[Citation]:
+        ranked = sorted(
+            ((coverage(query, self.texts[d.doc_id]), d) for d in self.docs.values()),
+            key=lambda pair: -pair[0],
+        )
+        return [self._cite(doc, score) for score, doc in ranked[:limit] if score > 0]
+
     def _cite(self, doc: SourceDocument, score: float) -> Citation:
         text = self.texts[doc.doc_id]
         return Citation(

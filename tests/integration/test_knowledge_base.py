@@ -167,6 +167,21 @@ def test_expert_faq_is_served_to_a_reworded_question_and_deduplicated(kb):
     assert kb.remove_faq(stored.faq_id) and not kb.answer("充电宝要做3C认证吗").from_expert
 
 
+def test_search_finds_clauses_whatever_the_answer_would_be(kb):
+    question = "个体户可以自己修秤吗"
+    kb.add_faq(
+        FaqEntry("", question, "可以，限于简易计量器具。", (), "expert:1", "2026-11-01T00:00:00")
+    )
+    assert kb.answer(question).from_expert  # the asker would get the expert's entry…
+    found = kb.search(question, limit=3)  # …the expert looking for the clause gets clauses
+    assert 1 <= len(found) <= 3 and not any(c.faq_id for c in found)
+    assert found[0].document == "L03_计量法_2018.md"
+    assert "个体工商户可以制造、修理简易的计量器具" in found[0].text
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
+    assert kb.search("计量", limit=2)  # one word: no clarifying round here
+    assert kb.search("？？") == []
+
+
 def test_an_approved_answer_outside_the_library_is_served_but_not_to_an_own_case(kb):
     tax = FaqEntry(
         "", "小规模纳税人增值税税率是多少", "按3%征收率（现行优惠为1%）。", (), "e:1", ""

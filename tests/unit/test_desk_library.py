@@ -192,3 +192,13 @@ def test_a_batch_ingest_reports_replaced_documents_for_review(rig: Rig) -> None:
     assert rig.desk.document_changed("L10_食品安全法_2021.md") == [entry.faq_id]
     (flagged,) = rig.desk.faq_entries(FOOD_EXPERT, flagged=True)
     assert flagged.flag_reason == "replaced:L10_食品安全法_2021.md"
+
+
+def test_the_reply_editor_finds_clauses_even_where_an_expert_entry_answers(rig: Rig) -> None:
+    rig.desk.publish(FOOD_EXPERT, answered_ticket(rig))
+    assert rig.desk.ask(OTHER, BAIJIU_REWORDED).answer.from_expert
+    found = rig.desk.search_library(FOOD_EXPERT, f"  {BAIJIU_REWORDED} ", limit=1)
+    assert [c.document for c in found] == ["L10_食品安全法_2021.md"]
+    assert rig.desk.search_library(FOOD_EXPERT, "   ") == []
+    with pytest.raises(NotPermitted):
+        rig.desk.search_library(ASKER, BAIJIU)
