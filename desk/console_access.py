@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 import prompts
 from core.answers import Citation, FaqRecord
 from core.audit import AskerMessage, AuditEntry, DeliveryState, TicketNote
-from core.errors import InvalidQuestion, LoginRefused, NotPermitted
+from core.errors import InvalidQuestion, LoginRefused, NotPermitted, PersonNotFound
 from core.people import Person, Role, UserRef
 from core.ports import Clock
 from core.tickets import NotificationKind, Ticket
@@ -278,7 +278,7 @@ class ConsoleAccess:
         with self._store.reading() as tx:
             found = tx.people.get(key)
         if found is None or not found.is_staff:
-            raise NotPermitted(f"{key} is not an expert")
+            raise PersonNotFound(f"{key} is not an expert or admin", person=key)
         return found
 
     def edit_faq(self, user: UserRef, faq_id: str, answer: str) -> FaqRecord:

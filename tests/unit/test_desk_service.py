@@ -302,6 +302,9 @@ def test_release_and_reassign(rig: Rig) -> None:
         rig.desk.reassign(METROLOGIST, ticket.ticket_id, FOOD_EXPERT)  # not theirs, not admin
     with pytest.raises(PersonNotFound):
         rig.desk.reassign(ADMIN, ticket.ticket_id, OTHER)  # not an expert
+    with pytest.raises(PersonNotFound):
+        rig.desk.person(ADMIN, OTHER.key)  # the console's lookup of whom to hand it to
+    assert rig.desk.person(ADMIN, METROLOGIST.key).user.key == METROLOGIST.key
     moved = rig.desk.reassign(ADMIN, ticket.ticket_id, METROLOGIST)
     assert (moved.status, moved.claimed_by) == (TicketStatus.CLAIMED, METROLOGIST.key)
     assigned = rig.queued(NotificationKind.NEW_TICKET)[-1].notification
