@@ -36,6 +36,16 @@ def source_label(c: Citation, *, short: bool = False) -> str:
     return _with_status(label, c, short)
 
 
+def sources_block(citations: Sequence[Citation]) -> str:
+    """来源： and one numbered line per source, each named once (a long article stored as
+    several passages is one source to the asker)."""
+    labels = list(dict.fromkeys(source_label(c) for c in citations))
+    lines = [prompts.text("answer.sources_title")]
+    for i, label in enumerate(labels, start=1):
+        lines.append(prompts.text("answer.source_line", index=i, label=label))
+    return "\n".join(lines)
+
+
 def _with_status(label: str, c: Citation, short: bool) -> str:
     """A source in a list carries its document's status (现行有效, 已被代替, …)."""
     if short or not c.status_label:
@@ -118,11 +128,7 @@ def compose(
         if remaining < 40:
             break
     cited = [replace(c, quote=quoted.get(c.chunk_id, "")) for c in sources]
-    lines = [prompts.text("answer.sources_title")]
-    for i, c in enumerate(cited, start=1):
-        lines.append(prompts.text("answer.source_line", index=i, label=source_label(c)))
-    text = "\n".join(parts) + "\n\n" + "\n".join(lines)
-    return text, cited
+    return "\n".join(parts) + "\n\n" + sources_block(cited), cited
 
 
 def compose_expert(answer: str, sources: Sequence[str]) -> str:

@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 import prompts
 from core.answers import Answer, Citation, Decision, EscalationReason
-from knowledge.composer import compose_escalation, source_label
+from knowledge.composer import compose_escalation, source_label, sources_block
 from knowledge.grounding import COVERAGE_THRESHOLD, Grounding, check_sentence
 
 if TYPE_CHECKING:
@@ -259,10 +259,7 @@ class LlmComposer:
         if not body:
             return "", answer.citations
         cited = tuple(chosen[n - 1] for n in used)
-        lines = [prompts.text("answer.sources_title")]
-        for i, c in enumerate(cited, start=1):
-            lines.append(prompts.text("answer.source_line", index=i, label=source_label(c)))
-        return lead + "".join(body) + "\n\n" + "\n".join(lines), cited
+        return lead + "".join(body) + "\n\n" + sources_block(cited), cited
 
     def _escalation(self, answer: Answer) -> Answer:
         reason = EscalationReason.LOW_CONFIDENCE

@@ -168,3 +168,29 @@ def test_what_the_asker_reads_before_the_sources_stays_within_the_budget():
     body = text.split(prompts.text("answer.sources_title"))[0].strip()
     assert len(body) <= 300
     assert cited[0].quote and cited[0].quote in body
+
+
+def test_an_article_stored_as_several_passages_is_listed_as_one_source():
+    import prompts
+    from core.answers import Citation
+    from knowledge.composer import Candidate, compose
+
+    def passage(chunk: str, article: str) -> Citation:
+        return Citation(
+            document="L10.md",
+            title="中华人民共和国食品安全法",
+            chunk_id=chunk,
+            text=f"{article} 经营超过保质期的食品的，没收违法所得。",
+            score=1.0,
+            article=article,
+        )
+
+    parts = [passage("a", "第一百二十四条"), passage("b", "第一百二十四条")]
+    sources = [*parts, passage("c", "第三十四条")]
+    text, cited = compose([Candidate(parts[0], 1.0)], sources, ["保质期"], lambda _: 1.0)
+    listed = text.split(prompts.text("answer.sources_title"))[1].strip().splitlines()
+    assert listed == [
+        "1. 《中华人民共和国食品安全法》第一百二十四条",
+        "2. 《中华人民共和国食品安全法》第三十四条",
+    ]
+    assert [c.chunk_id for c in cited] == ["a", "b", "c"]  # every passage is still cited
