@@ -53,6 +53,7 @@ def test_release_reassign_notes_and_filters(served, tmp_path):
 
         admin.open(served.login_link(ADMIN))
         admin.click("#login-button")
+        admin.wait_url("/console/queue")  # signed in before the next page is asked for
         admin.open(f"{served.console}/tickets/{tid}")
         Select(admin.wait_for("select[name=to]")).select_by_value("telegram:2002")
         admin.click("form[hx-post$='/reassign'] button")
