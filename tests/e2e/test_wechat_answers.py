@@ -11,7 +11,7 @@ import pytest
 
 import prompts
 from core.people import Channel, UserRef
-from tests.fakes.wechat_platform import WatchedDesk, new_openid, wechat_rig
+from tests.fakes.wechat_platform import WatchedDesk, new_openid, wechat_rig, without_time
 
 pytestmark = pytest.mark.e2e
 
@@ -222,7 +222,3 @@ async def test_digits_without_an_answer_are_not_questions() -> None:
     assert after_escalation.reply == prompts.text("wechat.feedback_none")
     assert desk.feedbacks == []
     assert [q for _, q in desk.asked] == ["锅炉要年检吗？"]
-
-
-def without_time(body: str) -> str:
-    return re.sub(r"<CreateTime>\d+</CreateTime>", "", body)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -478,3 +479,9 @@ class WatchedDesk(FakeDesk):
 
     def make_stale(self, user: UserRef, hours: float = 49) -> None:
         self.memory.make_stale(user, hours)
+
+
+def without_time(body: str) -> str:
+    """A passive reply's XML without its CreateTime (the second it was sent in): what stays
+    the same when a saved reply is sent again."""
+    return re.sub(r"<CreateTime>\d+</CreateTime>", "", body)
