@@ -13,9 +13,7 @@ transaction. When even the disk refuses, the asker is told the question was not 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from functools import partial
-from typing import Protocol
 
 import prompts
 from core.answers import Answer, Decision
@@ -25,42 +23,27 @@ from core.ports import Clock
 from core.tickets import NotificationKind
 from desk import texts
 from desk.api import Reply
-from desk.questions import Recorded
+from desk.questions import QuestionRecorder
 from desk.spool import QuestionSpool, SpooledQuestion
 from escalation.store import EscalationStore, Transaction
 
 log = logging.getLogger(__name__)
 
 
-class Record(Protocol):
-    """Stores a question as the desk does (``desk.questions.Questions.question``)."""
-
-    def __call__(
-        self,
-        tx: Transaction,
-        user: UserRef,
-        question: str,
-        answer: Answer,
-        asked_at: datetime | None = None,
-        typed: str | None = None,
-    ) -> Recorded: ...
-
-
 class DeferredQuestions:
-    """``record(tx, user, question, answer, asked_at, typed)`` stores a question as the desk
-    does."""
+    """``recorder`` stores each drained question as the desk stores one asked now."""
 
     def __init__(
         self,
         spool: QuestionSpool | None,
         store: EscalationStore,
         clock: Clock,
-        record: Record,
+        recorder: QuestionRecorder,
     ) -> None:
         self.spool = spool
         self._store = store
         self._clock = clock
-        self._record = record
+        self._recorder = recorder
 
     def keep(self, user: UserRef, question: str, answer: Answer, typed: str | None = None) -> Reply:
         """The honest reply to a question the store could not take, kept on disk if it can
@@ -113,7 +96,7 @@ class DeferredQuestions:
         if tx.spooled.drained(entry.spool_id):
             return
         tx.people.mark_inbound(entry.user, at=entry.asked_at)  # the user wrote then
-        iid, ticket, repeated = self._record(
+        iid, ticket, repeated = self._recorder.question(
             tx, entry.user, entry.question, entry.answer, entry.asked_at, entry.typed
         )
         if not entry.replied:

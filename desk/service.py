@@ -80,7 +80,7 @@ class Desk(ConsoleAccess, AdminConsole):
         self._announce = Announcer(expert_destinations)
         self._library = LibraryAdmin(knowledge, store, ingest, self._clock)
         self._questions = QuestionRecorder(self._announce)
-        self._deferred = DeferredQuestions(spool, store, self._clock, self._questions.question)
+        self._deferred = DeferredQuestions(spool, store, self._clock, self._questions)
         self._conversations = Conversations(store, follow_up_within)
 
     @property

@@ -26,7 +26,7 @@ from knowledge.judgement import Cues, find_cues, small_talk
 from knowledge.keyword_index import KeywordIndex
 from knowledge.models import AnswerModel, load_model
 from knowledge.question import QuestionParts, analyse, embedding_text, named_laws
-from knowledge.retrieval import Retriever, Scored
+from knowledge.retrieval import Query, Retriever, Scored
 from knowledge.store import KnowledgeStore
 from knowledge.text import normalize_question
 from knowledge.tokens import tokenizer_id
@@ -113,7 +113,7 @@ class KnowledgeBase(KnowledgeStore):
         self.sync()
         parts = analyse(text)
         vector = self._embedder.embed_query(embedding_text(parts))
-        pool = self._retriever.candidates(self._retriever.query(parts, vector), self.law_names())
+        _, pool = self._retrieve(parts, vector)
         ranked = decision.rank(pool, self.model.ranker)
         cited = self._citations(ranked, max(limit, 0))
         return status.label_citations(cited, self.documents_by_id(), self._today())
@@ -138,13 +138,19 @@ class KnowledgeBase(KnowledgeStore):
             faq = self._faq_answer(question, text, vector)
             if faq is not None:
                 return Prepared(question, text, early=faq)
-        q = self._retriever.query(parts, vector)
+        q, pool = self._retrieve(parts, vector)
         titles = self.law_names()
-        pool = self._retriever.candidates(q, titles)
         named = named_laws(text)
         known = sum(1 for name in named if any(t in name for t in titles))
         laws = (known, len(named) - known)
         return Prepared(question, text, q.parts, vector, pool, cues, q.tokens, laws)
+
+    def _retrieve(
+        self, parts: QuestionParts, vector: Sequence[float]
+    ) -> tuple[Query, list[Scored]]:
+        """The question's retrieval query and its candidate pool, with their features."""
+        q = self._retriever.query(parts, vector)
+        return q, self._retriever.candidates(q, self.law_names())
 
     def respond(self, prepared: Prepared, model: AnswerModel | None = None) -> Answer:
         """Rank, decide and compose with ``model`` (default: the desk's own)."""
