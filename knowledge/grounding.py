@@ -5,7 +5,9 @@ No model. A sentence written by a language model passes only if
 1. it cites at least one passage, and every number it cites was supplied;
 2. its character bigrams are covered by the cited passages (``knowledge.text.bigram_coverage``)
    at or above ``COVERAGE_THRESHOLD``;
-3. every number it writes (Arabic, or a run of Chinese numerals) occurs in the cited passages;
+3. every number it writes occurs in the cited passages as a whole number: Arabic (26), a run of
+   Chinese numerals (二十六), or a single numeral with its measure word (七日, 三倍, 一年) —
+   a lone 一 elsewhere is a word (统一, 一律), not a number;
 4. every negation it writes (不, 无, 未, 非, 免, 否, 没, 勿, 禁止 …), read with the character
    after it, occurs so in the cited passages: "不应当" where the passage says "应当" fails;
    and no phrase the passages only ever negate appears without its negation: "可以出厂" where
@@ -37,7 +39,15 @@ passages of another question, the share kept was 0.3: 71% / 2.8%, 0.4: 67% / 0.9
 through; the number and negation checks come on top.
 """
 
-_NUMBER = re.compile(rf"\d+(?:\.\d+)?|[{NUMERAL_CHARS}万亿]{{2,}}")
+_PERIODS = "日天周月年倍"
+_MEASURES = _PERIODS + "岁元个项次条款名件份级类种"
+"""Measure words after which a single Chinese numeral is a number (七日, 三倍, 二级); 一 only
+before a period or 倍 (一年, 一倍), since 一个, 一项, 一次 are as often plain words."""
+_CHINESE = f"{NUMERAL_CHARS}万亿"
+_NUMBER = re.compile(
+    rf"\d+(?:\.\d+)?|[{_CHINESE}]{{2,}}"
+    rf"|(?<![{_CHINESE}])(?:[二两三四五六七八九十百千][{_MEASURES}]|一[{_PERIODS}])"
+)
 _NEGATIONS = (
     "不得",
     "不能",
@@ -78,7 +88,8 @@ class Grounding:
 
 
 def numbers(text: str) -> list[str]:
-    """Numbers a text writes: Arabic (26, 3.5) and runs of Chinese numerals (二十六)."""
+    """Numbers a text writes: Arabic (26, 3.5), runs of Chinese numerals (二十六) and single
+    numerals with their measure word (七日)."""
     return _NUMBER.findall(text)
 
 
@@ -152,8 +163,12 @@ def _negated(text: str, at: int) -> bool:
 
 
 def _has_number(number: str, source: str) -> bool:
-    """The number occurs in the source as a whole number (26 is not found in 260 or 126)."""
+    """The number occurs in the source as a whole number: 26 is not found in 260 or 126, 二十
+    not in 一百二十, 三倍 not in 十三倍."""
     if number[0].isdigit():
         pattern = rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)"
-        return re.search(pattern, source) is not None
-    return number in source
+    else:
+        pattern = rf"(?<![{_CHINESE}]){re.escape(number)}"
+        if number[-1] in _CHINESE:
+            pattern += rf"(?![{_CHINESE}])"
+    return re.search(pattern, source) is not None

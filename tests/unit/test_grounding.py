@@ -88,6 +88,26 @@ def test_numbers_and_negations_are_read_from_the_text() -> None:
     assert negations("不得出厂无需认证") == ["不得出", "无需"]
 
 
+def test_a_single_numeral_with_its_measure_word_is_a_number() -> None:
+    assert numbers("自收到商品之日起七日内，赔偿三倍，有效期一年") == ["七日", "三倍", "一年"]
+    assert numbers("统一标准，一律不得，一个经营者，之一") == []
+
+
+def test_a_swapped_single_numeral_fails() -> None:
+    passages = {1: "消费者有权自收到商品之日起七日内退货，且无需说明理由。"}
+    assert check_sentence("消费者有权自收到商品之日起七日内退货。", [1], passages).ok
+    verdict = check_sentence("消费者有权自收到商品之日起三日内退货。", [1], passages)
+    assert verdict.reason == Failure.NUMBER
+    assert verdict.detail == "三日"
+
+
+def test_a_chinese_numeral_inside_a_longer_one_is_not_found() -> None:
+    passages = {1: "依照本法第一百二十条的规定，处货值金额十三倍罚款。"}
+    assert check_sentence("依照本法第二十条的规定处罚款。", [1], passages).detail == "二十"
+    assert check_sentence("处货值金额三倍罚款。", [1], passages).detail == "三倍"
+    assert check_sentence("处货值金额十三倍罚款。", [1], passages).ok
+
+
 def test_a_dropped_negation_fails() -> None:
     verdict = check_sentence("未经认证的，可以出厂、销售、进口。", [1], PASSAGES)
     assert not verdict.ok
