@@ -52,6 +52,12 @@ class Outcome:
     def hit_at_5(self) -> bool:
         return any(holds_evidence(self.item, c.document, c.text) for c in self.answer.citations[:5])
 
+    def quoted_evidence(self) -> bool:
+        """The passages the answer quotes (what the asker reads) hold the evidence."""
+        return any(
+            c.quote and holds_evidence(self.item, c.document, c.text) for c in self.answer.citations
+        )
+
     def evidence_in_answer(self) -> float:
         return bigram_coverage(str(self.item.get("evidence") or ""), self.answer.text)
 
@@ -73,6 +79,7 @@ class Report:
             "doc_at_1": sum(o.doc_at_1() for o in ans) / n,
             "hit_at_5": sum(o.hit_at_5() for o in ans) / n,
             "correct_answer_rate": sum(o.answered and o.hit_at_5() for o in ans) / n,
+            "quoted_correct_rate": sum(o.answered and o.quoted_evidence() for o in ans) / n,
             "evidence_in_answer": sum(o.evidence_in_answer() for o in ans if o.answered) / n,
         }
         for kind in sorted({o.kind for o in self.outcomes} - {ANSWERABLE}):

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from core.people import Channel, UserRef
-from tests.fakes.browser import PHONE, chromium
+from tests.fakes.browser import PHONE, Browser, chromium
 from tests.fakes.console_server import ConsoleServer, console_server, telegram_ref
 from tests.fakes.telegram_harness import tg_user
 
@@ -69,6 +69,20 @@ def escalate(server: ConsoleServer, user: dict[str, Any], question: str) -> int:
     return int(ticket.ticket_id)
 
 
+def hold_queue(browser: Browser) -> None:
+    """Stop the queue's own refresh in ``browser`` (every later request of ``#queue-rows`` is
+    cancelled by htmx's ``htmx:beforeRequest``) and wait out a refresh already under way, so
+    the rows on screen are the ones the expert saw."""
+    browser.script(
+        "document.body.addEventListener('htmx:beforeRequest', e => {"
+        " if (e.detail.elt.id === 'queue-rows') e.preventDefault(); })"
+    )
+    browser.wait(
+        lambda: not browser.script("return document.querySelector('.htmx-request')"),
+        what="no queue refresh under way",
+    )
+
+
 def test_an_expert_works_a_ticket_from_arrival_to_faq_in_the_browser(served, tmp_path):
     with chromium(tmp_path, name="wang") as wang, chromium(tmp_path, name="li") as li:
         link = served.sign_in(wang, WANG)
@@ -85,7 +99,7 @@ def test_an_expert_works_a_ticket_from_arrival_to_faq_in_the_browser(served, tmp
 
         served.sign_in(li, LI)
         li.wait_for(f"#claim-{ticket_id}")
-        li.script("document.getElementById('queue-rows').removeAttribute('hx-trigger')")
+        hold_queue(li)  # li's page stays as it was when wang claims
 
         wang.click(f"#claim-{ticket_id}")
         wang.wait_url(f"/tickets/{ticket_id}")

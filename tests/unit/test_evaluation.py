@@ -15,8 +15,10 @@ from knowledge.question import analyse
 EVIDENCE = "个体工商户可以制造、修理简易的计量器具"
 
 
-def _cite(document, text):
-    return Citation(document=document, title="t", chunk_id=document, text=text, score=1.0)
+def _cite(document, text, quote=""):
+    return Citation(
+        document=document, title="t", chunk_id=document, text=text, score=1.0, quote=quote
+    )
 
 
 def _outcome(kind, decision, cites=(), text="", source="L03.md", ms=10.0):
@@ -25,12 +27,13 @@ def _outcome(kind, decision, cites=(), text="", source="L03.md", ms=10.0):
 
 
 def test_summary_counts_correct_answers_only_when_answered_from_the_evidence():
-    right = _cite("L03.md", "第十七条 " + EVIDENCE + "。")
-    wrong_doc = _cite("L08.md", EVIDENCE)
+    right = _cite("L03.md", "第十七条 " + EVIDENCE + "。", quote=EVIDENCE)
+    unquoted = _cite("L03.md", "第十七条 " + EVIDENCE + "。")
+    wrong_doc = _cite("L08.md", EVIDENCE, quote=EVIDENCE)
     report = evaluation.Report(
         [
             _outcome("answerable", Decision.ANSWER, [right], text=EVIDENCE),  # correct
-            _outcome("answerable", Decision.ANSWER, [wrong_doc, right]),  # hit@5, not doc@1
+            _outcome("answerable", Decision.ANSWER, [wrong_doc, unquoted]),  # hit@5, not doc@1
             _outcome("answerable", Decision.ESCALATE, [right]),  # found, not answered
             _outcome("answerable", Decision.ANSWER, [wrong_doc]),  # answered wrongly
             _outcome("out_of_scope", Decision.ESCALATE),
@@ -44,6 +47,7 @@ def test_summary_counts_correct_answers_only_when_answered_from_the_evidence():
     assert s["doc_at_1"] == pytest.approx(2 / 4)
     assert s["hit_at_5"] == pytest.approx(3 / 4)
     assert s["correct_answer_rate"] == pytest.approx(2 / 4)
+    assert s["quoted_correct_rate"] == pytest.approx(1 / 4)  # the second quotes another law
     assert s["escalation_rate[out_of_scope]"] == pytest.approx(1 / 2)
     assert s["escalation_rate[ambiguous_or_needs_expert]"] == 1.0
     assert s["evidence_in_answer"] == pytest.approx(1 / 4)  # only the first quotes it whole
