@@ -28,6 +28,7 @@ import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,10 @@ class Baseline:
             for i, (doc, score) in enumerate(hits)
         )
         best = hits[0][1] if hits else 0.0
-        if best >= threshold:
-            return Answer(question, Decision.ANSWER, hits[0][0].page_content, citations, best)
+        if best >= threshold:  # the answer is the best chunk, quoted whole
+            text = hits[0][0].page_content
+            quoted = (replace(citations[0], quote=text), *citations[1:])
+            return Answer(question, Decision.ANSWER, text, quoted, best)
         return Answer(question, Decision.ESCALATE, "", citations, best)
 
 
