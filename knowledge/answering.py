@@ -35,6 +35,14 @@ from knowledge.vector_index import ChromaIndex
 log = logging.getLogger(__name__)
 
 ANSWER_BUDGET = 300  # characters the asker reads before the sources
+SECOND_MARGIN = 1.0
+SECOND_COVERAGE = 0.5
+"""A second passage is quoted too when its ranking score is within ``SECOND_MARGIN`` of the
+best and it covers at least ``SECOND_COVERAGE`` of the question: when the ranking cannot tell
+two clauses apart, the asker sees both. Cross-validated (5 folds × 2 splits), the answers that
+quote a passage holding the evidence went from 55% to 64% of dev's answerable questions and
+stayed at 46% of train's against a margin of 0.5 and a coverage of 0.6, with more of the
+evidence in the answer text (dev 70% → 74%) inside the same budget."""
 
 
 @dataclass
@@ -188,7 +196,7 @@ class KnowledgeBase(KnowledgeStore):
             )
         best = ranked[0]
         chosen = [Candidate(citations[0], best.score)]
-        if len(ranked) > 1 and self._worth_second(best, ranked[1]):
+        if len(ranked) > 1 and worth_quoting_second(best, ranked[1]):
             chosen.append(Candidate(citations[1], ranked[1].score))
         offer = prompts.text("answer.case_offer") + "\n" if verdict.case else ""
         if note := status.note_for(citations[0], citations, docs, today):
@@ -213,15 +221,6 @@ class KnowledgeBase(KnowledgeStore):
         if best is None or not status.needs_successor(best, today):
             return None
         return None if status.successor_held(best, list(docs.values()), today) else best
-
-    @staticmethod
-    def _worth_second(best: Scored, second: Scored) -> bool:
-        """Quote a second passage when it is nearly as good and from another clause."""
-        return (
-            best.score - second.score <= 0.5
-            and second.features.get("coverage", 0.0) >= 0.6
-            and second.meta.get("article") != best.meta.get("article")
-        )
 
     def _citations(self, ranked: Sequence[Scored], limit: int | None = None) -> list[Citation]:
         out: list[Citation] = []
@@ -257,6 +256,16 @@ class KnowledgeBase(KnowledgeStore):
             faq_id=entry.faq_id,
             signals={"faq_similarity": round(sim, 4), "faq_overlap": round(overlap, 4)},
         )
+
+
+def worth_quoting_second(best: Scored, second: Scored) -> bool:
+    """Quote ``second`` beside ``best``: nearly as good (``SECOND_MARGIN``), covering enough of
+    the question (``SECOND_COVERAGE``) and another clause."""
+    return (
+        best.score - second.score <= SECOND_MARGIN
+        and second.features.get("coverage", 0.0) >= SECOND_COVERAGE
+        and second.meta.get("article") != best.meta.get("article")
+    )
 
 
 def open_knowledge_base(

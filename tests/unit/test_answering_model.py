@@ -8,7 +8,7 @@ import pytest
 
 from core.answers import EscalationReason
 from knowledge import decision
-from knowledge.answering import Prepared
+from knowledge.answering import Prepared, worth_quoting_second
 from knowledge.fitting import Example, assign_folds, choose_threshold, fit, fit_domain
 from knowledge.judgement import Cues, find_cues
 from knowledge.models import AnswerModel, Logistic, load_model
@@ -146,6 +146,18 @@ def test_folds_are_stratified_by_type_and_file():
         members = [items[i] for i, g in enumerate(fold) if g == f]
         assert len(members) == 8
         assert sum(m["type"] == "answerable" for m in members) == 4
+
+
+def test_a_second_clause_is_quoted_when_the_ranking_cannot_tell_them_apart():
+    def passage(article, score, coverage):
+        meta = {"doc_id": "d1", "article": article}
+        return Scored(article, "text", meta, features={"coverage": coverage}, score=score)
+
+    best = passage("第五条", 3.0, 0.9)
+    assert worth_quoting_second(best, passage("第九条", 2.2, 0.6))
+    assert not worth_quoting_second(best, passage("第九条", 1.5, 0.9))  # clearly behind
+    assert not worth_quoting_second(best, passage("第九条", 2.9, 0.3))  # about something else
+    assert not worth_quoting_second(best, passage("第五条", 3.0, 0.9))  # the same clause
 
 
 # --- fitting on synthetic data ----------------------------------------------------------------
