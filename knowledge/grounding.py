@@ -39,14 +39,16 @@ passages of another question, the share kept was 0.3: 71% / 2.8%, 0.4: 67% / 0.9
 through; the number and negation checks come on top.
 """
 
-_PERIODS = "日天周月年倍"
-_MEASURES = _PERIODS + "岁元个项次条款名件份级类种"
+_AFTER_ONE = "日天周月年倍"
+_MEASURES = _AFTER_ONE + "岁元个项次条款名件份级类种"
 """Measure words after which a single Chinese numeral is a number (七日, 三倍, 二级); 一 only
-before a period or 倍 (一年, 一倍), since 一个, 一项, 一次 are as often plain words."""
+before a period or 倍 (``_AFTER_ONE``: 一年, 一倍), since 一个, 一项, 一次 are as often plain
+words. A lone 零 or 〇 is never a number."""
 _CHINESE = f"{NUMERAL_CHARS}万亿"
+_SINGLE = "".join(ch for ch in NUMERAL_CHARS if ch not in "零〇○一")
 _NUMBER = re.compile(
     rf"\d+(?:\.\d+)?|[{_CHINESE}]{{2,}}"
-    rf"|(?<![{_CHINESE}])(?:[二两三四五六七八九十百千][{_MEASURES}]|一[{_PERIODS}])"
+    rf"|(?<![{_CHINESE}])(?:[{_SINGLE}][{_MEASURES}]|一[{_AFTER_ONE}])"
 )
 _NEGATIONS = (
     "不得",
