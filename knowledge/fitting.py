@@ -183,7 +183,12 @@ def fit_domain(
     wide = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
     x_wide = wide.fit_transform(texts)
     sparse = LogisticRegression(
-        C=NGRAM_SELECTION_C, l1_ratio=1.0, solver="saga", max_iter=5000, class_weight="balanced"
+        C=NGRAM_SELECTION_C,
+        l1_ratio=1.0,
+        solver="saga",
+        max_iter=5000,
+        class_weight="balanced",
+        random_state=0,  # saga visits the rows in a random order: the same files, the same model
     ).fit(x_wide, y)
     names = wide.get_feature_names_out()
     kept = [str(names[i]) for i in np.flatnonzero(sparse.coef_[0])]
