@@ -61,16 +61,30 @@ def stopwords() -> frozenset[str]:
 
 @cache
 def synonym_groups() -> dict[str, tuple[str, ...]]:
-    """Term → the other terms of every group it is in (lower case; groups are symmetric)."""
+    """Term → its aliases, lower case: the other terms of every synonym group it is in
+    (``synonyms.tsv``, symmetric), then the class it belongs to (``broader.tsv``: 月饼 → 食品,
+    one way)."""
     groups: dict[str, tuple[str, ...]] = {}
-    for line in _data("synonyms.tsv").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        terms = [t.strip().lower() for t in line.split("\t") if t.strip()]
+
+    def add(term: str, others: tuple[str, ...]) -> None:
+        groups[term] = tuple(dict.fromkeys(groups.get(term, ()) + others))
+
+    for terms in _rows("synonyms.tsv"):
         for term in terms:
-            others = tuple(t for t in terms if t != term)
-            groups[term] = tuple(dict.fromkeys(groups.get(term, ()) + others))
+            add(term, tuple(t for t in terms if t != term))
+    for broader, *members in _rows("broader.tsv"):
+        for member in members:
+            add(member, (broader,))
     return groups
+
+
+def _rows(name: str) -> list[list[str]]:
+    """The tab-separated rows of a data file, lower case, without blank and comment lines."""
+    return [
+        [t.strip().lower() for t in line.split("\t") if t.strip()]
+        for line in _data(name).splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:

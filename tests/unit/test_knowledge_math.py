@@ -67,10 +67,18 @@ def test_tokens_keep_domain_terms_and_expand_aliases():
         ("顾客七天内能退货吗", "七日"),
         ("开认证公司要谁批准", "认证机构"),
         ("检测公司出假报告", "检验检测机构"),
+        ("超市卖过期的酸奶", "食品"),
     ],
 )
 def test_everyday_words_reach_the_words_of_the_law(question, legal_term):
     assert legal_term in expand_query(tokenize(question))
+
+
+def test_a_thing_reaches_its_class_and_the_class_not_its_things():
+    assert "食品" in expand_query(tokenize("月饼抽检不合格怎么办"))
+    assert "计量器具" in expand_query(tokenize("加油机要定期检定吗"))
+    expanded = expand_query(tokenize("食品抽检不合格怎么办"))
+    assert "月饼" not in expanded and "啤酒" not in expanded
 
 
 def test_article_and_doc_number_references():
