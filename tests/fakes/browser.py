@@ -104,7 +104,17 @@ class Browser:
 
     # --- acting -------------------------------------------------------------------------
     def click(self, css: str) -> None:
-        self.wait_for(css).click()
+        """Click ``css`` once it is shown; found again if a refresh (an htmx swap) replaced it
+        between finding and clicking."""
+
+        def clicked() -> bool:
+            element = self.find(css)
+            if not element.is_displayed():
+                return False
+            element.click()
+            return True
+
+        self.wait(clicked, what=f"click on {css}")
 
     def fill(self, css: str, text: str) -> None:
         element = self.wait_for(css)
