@@ -24,7 +24,7 @@ from knowledge.index_records import context_text
 from knowledge.question import QuestionParts, has_kind
 from knowledge.references import doc_number_matches, find_article_refs, find_doc_number_refs
 from knowledge.scoring import weighted_coverage
-from knowledge.tokens import expand_query, synonym_groups, tokenize
+from knowledge.tokens import alias_table, expand_query, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def core_tokens(tokens: Sequence[str], keywords: KeywordIndex, n: int = 2) -> tu
 
 
 def aliases(token: str) -> tuple[str, ...]:
-    return synonym_groups().get(token, ())
+    return alias_table().get(token, ())
 
 
 def _ranks(ids: Sequence[str]) -> dict[str, float]:

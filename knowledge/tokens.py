@@ -2,8 +2,9 @@
 
 A private ``jieba.Tokenizer`` is built lazily (never at import) so the global jieba state is
 untouched; its user dictionary (``data/userdict.txt``) keeps domain terms such as 质量基础设施,
-强制性产品认证 and 生产许可证 whole. ``data/synonyms.tsv`` expands a query term to its aliases
-(3C ↔ CCC ↔ 强制性产品认证 …).
+强制性产品认证 and 生产许可证 whole. A query term is expanded to its aliases: its synonyms
+(``data/synonyms.tsv``: 3C ↔ CCC ↔ 强制性产品认证 …) and its class (``data/broader.tsv``:
+月饼 → 食品, one way).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def stopwords() -> frozenset[str]:
 
 
 @cache
-def synonym_groups() -> dict[str, tuple[str, ...]]:
+def alias_table() -> dict[str, tuple[str, ...]]:
     """Term → its aliases, lower case: the other terms of every synonym group it is in
     (``synonyms.tsv``, symmetric), then the class it belongs to (``broader.tsv``: 月饼 → 食品,
     one way)."""
@@ -109,7 +110,7 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
 
 def expand_query(tokens: list[str]) -> list[str]:
     """The question's tokens plus the aliases of each (each alias once, after the originals)."""
-    groups = synonym_groups()
+    groups = alias_table()
     extra: list[str] = []
     seen = set(tokens)
     for token in tokens:
