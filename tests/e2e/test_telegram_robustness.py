@@ -85,7 +85,9 @@ async def test_a_flood_from_one_user_is_throttled_without_slowing_others(api, de
     alice = [m.plain for m in api.messages(1001)]
     assert alice.count(busy) == 1
     assert len([p for p in alice if ANSWER in p]) == 3
-    assert [q for u, q in desk.asked if u.user_id == "1001"] == ["3C 第0次", "3C 第1次", "3C 第2次"]
+    # the first three are let through (in the order sent); the desk answers them concurrently
+    admitted = sorted(q for u, q in desk.asked if u.user_id == "1001")
+    assert admitted == ["3C 第0次", "3C 第1次", "3C 第2次"]
     assert [m.plain for m in api.messages(1002) if m.plain == busy] == []
 
 
